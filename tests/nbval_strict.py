@@ -74,7 +74,7 @@ def compare_glue_then_outputs(cell: IPyNbCell, glued: dict[str, Any]):
             before = {mime: cell.sanitize(v) for mime, v in reference.items()}
             if now != before:
                 cell.comparison_traceback = []
-                cell.format_output_compare(f"glue {record['name']!r}", before, now)
+                cell.format_output_compare(f"glued value {record['name']}", before, now)
                 return False
         return compare_outputs(shown, ref, skip_compare)
 

@@ -1,0 +1,181 @@
+"""The build and nbval guards, each proven by injecting its fault.
+
+Every test works on a temporary copy of the book (configuration, chapters, package) and runs the same commands, with the same flags, as the
+Makefile. A guard that never fails protects nothing: each test below shows one
+fault being caught, and the message that names it.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.image
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+MAKEFILE = (ROOT / "Makefile").read_text()
+
+pytestmark = pytest.mark.slow
+
+
+def make_variable(name: str) -> list[str]:
+    """The words of a ``NAME := ...`` variable of the Makefile (with continuation lines)."""
+    match = re.search(rf"^{name} := ((?:.*\\\n)*.*)$", MAKEFILE, re.M)
+    assert match, f"{name} is not defined in the Makefile"
+    return shlex.split(match.group(1).replace("\\\n", " "))
+
+
+def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def copy_book(destination: Path) -> Path:
+    """A copy of the book: configuration, table of contents, chapters and package."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, destination)
+    for name in ("book", "dl_workshop"):
+        shutil.copytree(ROOT / name, destination / name)
+    return destination
+
+
+def build(book: Path) -> subprocess.CompletedProcess[str]:
+    """``jupyter-book build`` with the Makefile's flags."""
+    return run([str(BIN / "jupyter-book"), "build", ".", "--all", *make_variable("JB_FLAGS")], book)
+
+
+def nbval(notebooks: Path) -> subprocess.CompletedProcess[str]:
+    """nbval with the Makefile's flags, run from the project root like ``make nbval``."""
+    flags = [
+        str(ROOT / flag) if flag.endswith(".cfg") else flag for flag in make_variable("NBVAL_FLAGS")
+    ]
+    return run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *flags, str(notebooks)], ROOT)
+
+
+def output(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout + result.stderr
+
+
+def append_to_page(book: Path, page: str, text: str) -> None:
+    path = book / "book" / f"{page}.md"
+    path.write_text(path.read_text() + "\n" + text + "\n")
+
+
+# --- the build ---------------------------------------------------------------
+
+
+def test_a_failing_cell_fails_the_build_and_names_page_and_cell(tmp_path):
+    book = copy_book(tmp_path / "book")
+    append_to_page(book, "02-prng-keys", '```{code-cell} ipython3\nraise RuntimeError("injected failure")\n```')
+    result = build(book)
+    assert result.returncode != 0, output(result)
+    assert "book/02-prng-keys.md: WARNING: Executing notebook failed" in output(result)
+    assert 'raise RuntimeError("injected failure")' in output(result)
+
+
+def test_a_broken_reference_fails_the_build_and_names_page_and_target(tmp_path):
+    book = copy_book(tmp_path / "book")
+    append_to_page(book, "index", "See {doc}`no-such-chapter`.")
+    result = build(book)
+    assert result.returncode != 0, output(result)
+    assert re.search(r"book/index\.md:\d+: WARNING: unknown document: 'no-such-chapter'", output(result)), output(result)
+
+
+# --- nbval on an executed build -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory) -> Path:
+    """The executed notebooks of a clean build of the book."""
+    book = copy_book(tmp_path_factory.mktemp("executed"))
+    result = build(book)
+    assert result.returncode == 0, output(result)
+    return book / "_build" / "jupyter_execute"
+
+
+@pytest.fixture
+def notebooks(executed, tmp_path) -> Path:
+    """A private copy of the executed notebooks, for one test to tamper with."""
+    return Path(shutil.copytree(executed, tmp_path / "jupyter_execute"))
+
+
+def chapter(notebooks: Path) -> tuple[Path, dict]:
+    path = notebooks / "book" / "03-many-draws.ipynb"
+    return path, json.loads(path.read_text())
+
+
+def first_output_with(notebook: dict, mime: str) -> dict:
+    return next(
+        out for cell in notebook["cells"] for out in cell.get("outputs", []) if mime in out.get("data", {})
+    )
+
+
+def test_nbval_passes_on_an_untouched_build(notebooks):
+    result = nbval(notebooks)
+    assert result.returncode == 0, output(result)
+    assert re.search(r"\d+ passed", result.stdout)
+
+
+def test_a_changed_number_fails_nbval(notebooks):
+    path, notebook = chapter(notebooks)
+    out = next(
+        out
+        for cell in notebook["cells"]
+        for out in cell.get("outputs", [])
+        if "Array([" in "".join(out.get("data", {}).get("text/plain", ""))
+    )
+    text = "".join(out["data"]["text/plain"])
+    out["data"]["text/plain"] = re.sub(r"\d(?=\D*$)", lambda m: str((int(m.group()) + 1) % 10), text, count=1)
+    path.write_text(json.dumps(notebook))
+    result = nbval(notebooks)
+    assert result.returncode != 0
+    assert "03-many-draws.ipynb::Cell" in result.stdout
+    assert "mismatch 'text/plain'" in result.stdout
+
+
+def test_a_changed_glued_number_fails_nbval(notebooks):
+    glue_file = notebooks / "book" / "03-many-draws.glue.json"
+    glued = json.loads(glue_file.read_text())
+    glued["num_draws"]["data"]["text/plain"] = "21"
+    glue_file.write_text(json.dumps(glued))
+    result = nbval(notebooks)
+    assert result.returncode != 0
+    assert "mismatch 'glued value num_draws'" in result.stdout
+
+
+def test_a_changed_pixel_fails_nbval(notebooks):
+    path, notebook = chapter(notebooks)
+    out = first_output_with(notebook, "image/png")
+    pixels = matplotlib.image.imread(io.BytesIO(base64.b64decode(out["data"]["image/png"])))
+    pixels[10, 10, :3] = 1.0 - pixels[10, 10, :3]
+    png = io.BytesIO()
+    matplotlib.image.imsave(png, pixels, format="png")
+    out["data"]["image/png"] = base64.b64encode(png.getvalue()).decode()
+    path.write_text(json.dumps(notebook))
+    result = nbval(notebooks)
+    assert result.returncode != 0
+    assert "mismatch 'image/png'" in result.stdout
+
+
+def test_an_unexecuted_reference_notebook_is_refused(tmp_path):
+    """A second build hits the execution cache and writes notebooks with no outputs."""
+    book = copy_book(tmp_path / "book")
+    assert build(book).returncode == 0
+    second = build(book)
+    assert second.returncode == 0, output(second)
+    assert "Using cached notebook" in output(second)
+    result = nbval(book / "_build" / "jupyter_execute")
+    assert result.returncode != 0
+    assert "refusing to run nbval on" in result.stdout
+    assert "index.ipynb: code cells [1] have no execution count" in result.stdout
