@@ -6,11 +6,13 @@ the argument and the value received, not a deep traceback from inside JAX.
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def check_size(name: str, value: Any) -> int:
@@ -93,3 +95,23 @@ def check_key(name: str, value: Any) -> None:
             f"{name} must be a PRNG key (random.key(seed) or random.PRNGKey(seed)), "
             f"got {describe(value)}"
         )
+
+
+def check_concentration(value: Any) -> None:
+    """Raise unless ``value`` is a positive, finite number (traced values pass unchecked).
+
+    >>> check_concentration(0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: concentration must be positive and finite, got 0.0
+    """
+    if isinstance(value, jax.core.Tracer):
+        return
+    if isinstance(value, (bool, str)) or np.ndim(value) != 0:
+        raise TypeError(f"concentration must be a positive number, got {describe(value)}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"concentration must be a positive number, got {describe(value)}") from None
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"concentration must be positive and finite, got {value!r}")

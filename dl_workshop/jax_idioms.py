@@ -1,16 +1,27 @@
-"""Gaussian random walks with explicit PRNG keys.
+"""Random walks with explicit PRNG keys, and the solutions to the exercises.
 
 A Gaussian random walk starts at 0 and adds one unit normal draw per step. Each
 step gets its own key, split from one parent key, so the whole walk is a pure
-function of that key.
+function of that key. The exercise solutions build on the same idea: a grid
+walk (exercise 1), stick-breaking (exercise 2) and many walks at once (exercise 3).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import jax
+import jax.numpy as jnp
 from jax import lax, random
 
-from dl_workshop._validate import check_key, check_size
+from dl_workshop._validate import (
+    check_concentration,
+    check_key,
+    check_size,
+    describe,
+    key_batch_shape,
+)
 
 
 def new_draw(prev_val: jax.Array | float, key: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -52,3 +63,115 @@ def grw_draw(key: jax.Array, num_steps: int) -> tuple[jax.Array, jax.Array]:
     keys = random.split(key, num_steps)
     final, draws = lax.scan(new_draw, 0.0, keys)
     return final, draws
+
+
+# --- Exercise solutions --------------------------------------------------------
+
+
+def check_key_batch(name: str, keys: Any) -> int:
+    """Return the number of keys in ``keys`` if it is a 1-D batch of at least one key."""
+    shape = key_batch_shape(keys)
+    if shape is None or len(shape) != 1 or shape[0] < 1:
+        if shape == ():
+            received = "a single key"
+        elif shape is not None:
+            received = f"a batch of keys of shape {shape}"
+        else:
+            received = describe(keys)
+        raise TypeError(
+            f"{name} must be a 1-D batch of PRNG keys such as random.split(key, n), got {received}"
+        )
+    return shape[0]
+
+
+def grid_step(key: jax.Array) -> jax.Array:
+    """One step of a walk on the 2-D integer grid: ±1 along x or along y.
+
+    The step's key is split in two: the first picks the axis with
+    ``random.choice`` over ``[0, 1]``, the second the direction with
+    ``random.choice`` over ``[-1, 1]``. Returns the step as an integer vector.
+
+    >>> from jax import random
+    >>> step = grid_step(random.key(0))
+    >>> step.shape, int(abs(step).sum())
+    ((2,), 1)
+    """
+    axis_key, direction_key = random.split(key)
+    axis = random.choice(axis_key, jnp.array([0, 1]))
+    direction = random.choice(direction_key, jnp.array([-1, 1]))
+    return jnp.zeros(2, dtype=direction.dtype).at[axis].set(direction)
+
+
+def randomness_ex_1(keys: jax.Array, starting_position: Any) -> tuple[jax.Array, jax.Array]:
+    """Brownian motion on a 2-D grid: one :func:`grid_step` per key.
+
+    The steps do not depend on the position, so all of them are drawn at once
+    with ``vmap`` and the walk is their running sum. Returns ``(final, history)``:
+    ``history[i]`` is the position after step ``i`` (shape ``(len(keys), 2)``) and
+    ``final == history[-1]``.
+
+    >>> from jax import random
+    >>> final, history = randomness_ex_1(random.split(random.key(44), 1000), [0, 0])
+    >>> history.shape, bool((final == history[-1]).all())
+    ((1000, 2), True)
+    """
+    check_key_batch("keys", keys)
+    start = jnp.asarray(starting_position)
+    if start.shape != (2,):
+        raise ValueError(
+            f"starting_position must be an (x, y) pair of length 2, got {describe(starting_position)}"
+        )
+    history = start + jnp.cumsum(jax.vmap(grid_step)(keys), axis=0)
+    return history[-1], history
+
+
+def stick_break(stick_length: jax.Array, key: jax.Array, concentration: Any) -> tuple[jax.Array, jax.Array]:
+    """Break off a Beta(1, concentration) fraction of what is left of the stick.
+
+    Returns ``(length left, piece broken off)``: the carry and output of a scan.
+    """
+    piece = stick_length * random.beta(key, a=1.0, b=concentration)
+    return stick_length - piece, piece
+
+
+def randomness_ex_2(key: jax.Array, num_breaks: int, concentration: float) -> tuple[jax.Array, jax.Array]:
+    """Stochastic stick-breaking with ``lax.scan``: ``num_breaks`` pieces of a unit stick.
+
+    Splits ``key`` into one key per break and scans :func:`stick_break` over
+    them. Returns ``(final, sticks)``: the pieces, shape ``(num_breaks,)``, and
+    the length left, so that ``sticks.sum() + final == 1`` up to round-off.
+
+    >>> from jax import random
+    >>> final, sticks = randomness_ex_2(random.key(44), num_breaks=30, concentration=5)
+    >>> sticks.shape, abs(float(sticks.sum() + final) - 1.0) < 1e-6
+    ((30,), True)
+    """
+    check_key("key", key)
+    num_breaks = check_size("num_breaks", num_breaks)
+    check_concentration(concentration)
+    keys = random.split(key, num_breaks)
+    return lax.scan(lambda length, k: stick_break(length, k, concentration), 1.0, keys)
+
+
+def randomness_ex_3(
+    key: jax.Array,
+    num_realizations: int = 20,
+    grw_draw: Callable[[jax.Array, int], tuple[jax.Array, jax.Array]] = grw_draw,
+    num_steps: int = 1000,
+) -> tuple[jax.Array, jax.Array]:
+    """Many Gaussian random walks: ``vmap`` a one-walk function over split keys.
+
+    Returns ``(finals, trajectories)`` of shapes ``(num_realizations,)`` and
+    ``(num_realizations, num_steps)``; row ``i`` is
+    ``grw_draw(random.split(key, num_realizations)[i], num_steps)``.
+
+    >>> from jax import random
+    >>> finals, trajectories = randomness_ex_3(random.key(44), num_realizations=20)
+    >>> finals.shape, trajectories.shape
+    ((20,), (20, 1000))
+    """
+    check_key("key", key)
+    num_realizations = check_size("num_realizations", num_realizations)
+    num_steps = check_size("num_steps", num_steps)
+    keys = random.split(key, num_realizations)
+    return jax.vmap(lambda k: grw_draw(k, num_steps))(keys)
