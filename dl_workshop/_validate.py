@@ -97,10 +97,12 @@ def check_key(name: str, value: Any) -> None:
         )
 
 
-def check_concentration(value: Any) -> None:
-    """Raise unless ``value`` is a positive, finite number (traced values pass unchecked).
+def check_real(name: str, value: Any, *, positive: bool = False, nonnegative: bool = False) -> None:
+    """Raise unless ``value`` is a finite real number (and positive, or non-negative, if asked).
 
-    >>> check_concentration(0.0)
+    Traced values (inside ``jax.jit``) cannot be inspected and pass unchecked.
+
+    >>> check_real("concentration", 0.0, positive=True)
     Traceback (most recent call last):
     ...
     ValueError: concentration must be positive and finite, got 0.0
@@ -108,10 +110,14 @@ def check_concentration(value: Any) -> None:
     if isinstance(value, jax.core.Tracer):
         return
     if isinstance(value, (bool, str)) or np.ndim(value) != 0:
-        raise TypeError(f"concentration must be a positive number, got {describe(value)}")
+        raise TypeError(f"{name} must be a real number, got {describe(value)}")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise TypeError(f"concentration must be a positive number, got {describe(value)}") from None
-    if not (math.isfinite(number) and number > 0):
-        raise ValueError(f"concentration must be positive and finite, got {value!r}")
+        raise TypeError(f"{name} must be a real number, got {describe(value)}") from None
+    if positive and not number > 0:
+        raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    if nonnegative and not number >= 0:
+        raise ValueError(f"{name} must be non-negative and finite, got {value!r}")
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {value!r}")

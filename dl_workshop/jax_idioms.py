@@ -13,11 +13,12 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax, random
 
 from dl_workshop._validate import (
-    check_concentration,
     check_key,
+    check_real,
     check_size,
     describe,
     key_batch_shape,
@@ -116,12 +117,12 @@ def randomness_ex_1(keys: jax.Array, starting_position: Any) -> tuple[jax.Array,
     ((1000, 2), True)
     """
     check_key_batch("keys", keys)
-    start = jnp.asarray(starting_position)
-    if start.shape != (2,):
+    dtype = getattr(starting_position, "dtype", None) or np.asarray(starting_position).dtype
+    if np.shape(starting_position) != (2,) or not np.issubdtype(dtype, np.number):
         raise ValueError(
             f"starting_position must be an (x, y) pair of length 2, got {describe(starting_position)}"
         )
-    history = start + jnp.cumsum(jax.vmap(grid_step)(keys), axis=0)
+    history = jnp.asarray(starting_position) + jnp.cumsum(jax.vmap(grid_step)(keys), axis=0)
     return history[-1], history
 
 
@@ -148,7 +149,7 @@ def randomness_ex_2(key: jax.Array, num_breaks: int, concentration: float) -> tu
     """
     check_key("key", key)
     num_breaks = check_size("num_breaks", num_breaks)
-    check_concentration(concentration)
+    check_real("concentration", concentration, positive=True)
     keys = random.split(key, num_breaks)
     return lax.scan(lambda length, k: stick_break(length, k, concentration), 1.0, keys)
 
@@ -175,3 +176,50 @@ def randomness_ex_3(
     num_steps = check_size("num_steps", num_steps)
     keys = random.split(key, num_realizations)
     return jax.vmap(lambda k: grw_draw(k, num_steps))(keys)
+
+
+def randomness_ex_4(key: jax.Array, num_steps: int, drift: float, volatility: float) -> jax.Array:
+    """A Gaussian random walk with drift and volatility, starting at 0.
+
+    Step ``i`` adds ``drift + volatility * z_i``, with ``z_i`` the unit normal
+    draw of the ``i``-th of ``random.split(key, num_steps)``. The steps do not
+    depend on the position, so they are drawn at once and summed. Returns the
+    position after each step, shape ``(num_steps,)``.
+
+    >>> from jax import random
+    >>> positions = randomness_ex_4(random.key(0), num_steps=50, drift=0.1, volatility=0.0)
+    >>> positions.shape, round(float(positions[-1]), 4)
+    ((50,), 5.0)
+    """
+    check_key("key", key)
+    num_steps = check_size("num_steps", num_steps)
+    check_real("drift", drift)
+    check_real("volatility", volatility, nonnegative=True)
+    draws = jax.vmap(random.normal)(random.split(key, num_steps))
+    return jnp.cumsum(drift + volatility * draws)
+
+
+def randomness_ex_5(key: jax.Array, num_walks: int, num_steps: int) -> jax.Array:
+    """Mean squared displacement of ``num_walks`` grid walks of ``num_steps`` steps.
+
+    Walk ``w`` is ``randomness_ex_1(random.split(k_w, num_steps), (0, 0))`` with
+    ``k_w`` the ``w``-th of ``random.split(key, num_walks)``. Returns, for each
+    step ``t``, the mean over walks of ``x**2 + y**2`` after step ``t``: shape
+    ``(num_steps,)``. For a walk of unit steps in random directions the
+    expected value after ``t`` steps is ``t``.
+
+    >>> from jax import random
+    >>> msd = randomness_ex_5(random.key(0), num_walks=500, num_steps=100)
+    >>> msd.shape, float(msd[0])
+    ((100,), 1.0)
+    """
+    check_key("key", key)
+    num_walks = check_size("num_walks", num_walks)
+    num_steps = check_size("num_steps", num_steps)
+    start = jnp.zeros(2, dtype=jnp.int32)
+
+    def squared_displacement(walk_key: jax.Array) -> jax.Array:
+        _, history = randomness_ex_1(random.split(walk_key, num_steps), start)
+        return (history**2).sum(axis=1)
+
+    return jax.vmap(squared_displacement)(random.split(key, num_walks)).mean(axis=0)

@@ -8,7 +8,21 @@ import numpy as np
 import pytest
 from jax import lax, random
 
-from dl_workshop.jax_idioms import grw_draw, new_draw
+from dl_workshop.checks import (
+    drifting_walk_reference,
+    grid_walk_reference,
+    msd_reference,
+    stick_breaking_reference,
+)
+from dl_workshop.jax_idioms import (
+    grw_draw,
+    new_draw,
+    randomness_ex_1,
+    randomness_ex_2,
+    randomness_ex_3,
+    randomness_ex_4,
+    randomness_ex_5,
+)
 
 KEY_MAKERS = {"legacy PRNGKey": random.PRNGKey, "typed key": random.key}
 
@@ -80,6 +94,75 @@ class TestTheChaptersWalk:
         np.testing.assert_allclose(final, observations[-1], rtol=0, atol=1e-5)
 
 
+SEEDS = [0, 44, 1234]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("make_key", KEY_MAKERS.values(), ids=KEY_MAKERS.keys())
+class TestExerciseSolutions:
+    """Each solution against its loop reference (the references live in dl_workshop.checks)."""
+
+    def test_ex1_grid_walk_equals_the_loop_exactly(self, make_key, seed):
+        keys = random.split(make_key(seed), 40)
+        final, history = randomness_ex_1(keys, np.array([2, -1]))
+        assert history.shape == (40, 2)
+        assert np.issubdtype(history.dtype, np.integer)
+        assert np.array_equal(history, grid_walk_reference(keys, (2, -1)))
+        assert np.array_equal(final, history[-1])
+        assert np.all(np.abs(np.diff(history, axis=0)).sum(axis=1) == 1)
+
+    def test_ex1_under_jit(self, make_key, seed):
+        keys = random.split(make_key(seed), 40)
+        jitted = jax.jit(randomness_ex_1)(keys, jnp.array([0, 0]))[1]
+        assert np.array_equal(jitted, randomness_ex_1(keys, jnp.array([0, 0]))[1])
+
+    def test_ex2_stick_breaking_equals_the_loop_to_round_off(self, make_key, seed):
+        final, sticks = randomness_ex_2(make_key(seed), 30, 5.0)
+        expected, left = stick_breaking_reference(make_key(seed), 30, 1.0, 5.0)
+        assert sticks.shape == (30,)
+        np.testing.assert_allclose(sticks, expected, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(final, left, rtol=1e-5, atol=1e-7)
+        assert abs(float(sticks.sum() + final) - 1.0) < 1e-6
+
+    def test_ex2_under_jit_with_traced_concentration(self, make_key, seed):
+        jitted = jax.jit(randomness_ex_2, static_argnums=1)(make_key(seed), 30, 5.0)[1]
+        assert np.array_equal(jitted, randomness_ex_2(make_key(seed), 30, 5.0)[1])
+
+    def test_ex3_row_i_is_grw_draw_of_split_key_i_exactly(self, make_key, seed):
+        finals, trajectories = randomness_ex_3(make_key(seed), num_realizations=5, num_steps=200)
+        assert trajectories.shape == (5, 200) and finals.shape == (5,)
+        for i, k in enumerate(random.split(make_key(seed), 5)):
+            final, walk = grw_draw(k, 200)
+            assert np.array_equal(trajectories[i], walk)
+            assert finals[i] == final
+
+    def test_ex3_under_jit(self, make_key, seed):
+        jitted = jax.jit(randomness_ex_3, static_argnums=(1, 2, 3))(make_key(seed), 5, grw_draw, 100)[1]
+        assert np.array_equal(jitted, randomness_ex_3(make_key(seed), 5, grw_draw, 100)[1])
+
+    def test_ex4_drifting_walk_equals_the_loop_to_round_off(self, make_key, seed):
+        positions = randomness_ex_4(make_key(seed), 60, drift=0.2, volatility=1.5)
+        expected = drifting_walk_reference(make_key(seed), 60, 0.2, 1.5)
+        np.testing.assert_allclose(positions, expected, rtol=1e-5, atol=1e-5)
+
+    def test_ex5_msd_equals_the_loop_to_round_off(self, make_key, seed):
+        msd = randomness_ex_5(make_key(seed), num_walks=3, num_steps=15)
+        np.testing.assert_allclose(msd, msd_reference(make_key(seed), 3, 15), rtol=1e-6)
+
+
+def test_ex5_msd_grows_like_the_number_of_steps():
+    """E|X_t|^2 = t for unit steps in random directions; 4,000 walks get within a few percent."""
+    msd = randomness_ex_5(random.key(0), num_walks=4000, num_steps=100)
+    steps = np.arange(1, 101)
+    np.testing.assert_allclose(msd, steps, rtol=0.1)
+    assert abs(float(np.polyfit(steps, msd, 1)[0]) - 1.0) < 0.05
+
+
+def test_ex4_without_volatility_is_a_straight_line():
+    positions = randomness_ex_4(random.key(0), 10, drift=0.5, volatility=0.0)
+    np.testing.assert_allclose(positions, 0.5 * np.arange(1, 11), rtol=1e-6)
+
+
 class TestBadInput:
     @pytest.mark.parametrize("num_steps", [0, -3])
     def test_num_steps_below_one(self, num_steps):
@@ -99,3 +182,43 @@ class TestBadInput:
     def test_key_not_a_single_key(self, not_a_key):
         with pytest.raises(TypeError, match="key must be a PRNG key"):
             grw_draw(not_a_key, 10)
+
+
+KEY = random.key(0)
+KEYS = random.split(KEY, 4)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: randomness_ex_1(KEY, [0, 0]), TypeError, "keys must be a 1-D batch of PRNG keys such as random.split(key, n), got a single key"),
+        (lambda: randomness_ex_1(jnp.stack([KEYS, KEYS]), [0, 0]), TypeError, "got a batch of keys of shape (2, 4)"),
+        (lambda: randomness_ex_1(jnp.arange(4.0), [0, 0]), TypeError, "keys must be a 1-D batch of PRNG keys"),
+        (lambda: randomness_ex_1(KEYS, [0, 0, 0]), ValueError, "starting_position must be an (x, y) pair of length 2, got [0, 0, 0] of type list"),
+        (lambda: randomness_ex_1(KEYS, "ab"), ValueError, "starting_position must be an (x, y) pair of length 2, got 'ab' of type str"),
+        (lambda: randomness_ex_1(KEYS, 0), ValueError, "starting_position must be an (x, y) pair of length 2, got 0 of type int"),
+        (lambda: randomness_ex_2(KEY, 0, 5.0), ValueError, "num_breaks must be at least 1, got 0"),
+        (lambda: randomness_ex_2(KEY, 2.0, 5.0), TypeError, "num_breaks must be an integer, got 2.0 of type float"),
+        (lambda: randomness_ex_2(KEY, 3, 0.0), ValueError, "concentration must be positive and finite, got 0.0"),
+        (lambda: randomness_ex_2(KEY, 3, -1), ValueError, "concentration must be positive and finite, got -1"),
+        (lambda: randomness_ex_2(KEY, 3, float("inf")), ValueError, "concentration must be finite, got inf"),
+        (lambda: randomness_ex_2(KEY, 3, float("nan")), ValueError, "concentration must be positive and finite, got nan"),
+        (lambda: randomness_ex_2(KEY, 3, "5"), TypeError, "concentration must be a real number, got '5' of type str"),
+        (lambda: randomness_ex_2(KEY, 3, [1.0, 2.0]), TypeError, "concentration must be a real number"),
+        (lambda: randomness_ex_2(44, 3, 5.0), TypeError, "key must be a PRNG key (random.key(seed) or random.PRNGKey(seed)), got 44 of type int"),
+        (lambda: randomness_ex_3(KEY, 0), ValueError, "num_realizations must be at least 1, got 0"),
+        (lambda: randomness_ex_3(KEY, 3, grw_draw, -5), ValueError, "num_steps must be at least 1, got -5"),
+        (lambda: randomness_ex_3(KEY, 1.5), TypeError, "num_realizations must be an integer, got 1.5"),
+        (lambda: randomness_ex_3(KEYS, 3), TypeError, "key must be a PRNG key (random.key(seed) or random.PRNGKey(seed)), got an array of shape (4,) and dtype key<fry>"),
+        (lambda: randomness_ex_4(KEY, 0, 0.1, 1.0), ValueError, "num_steps must be at least 1, got 0"),
+        (lambda: randomness_ex_4(KEY, 5, float("nan"), 1.0), ValueError, "drift must be finite, got nan"),
+        (lambda: randomness_ex_4(KEY, 5, 0.1, -1.0), ValueError, "volatility must be non-negative and finite, got -1.0"),
+        (lambda: randomness_ex_5(KEY, 0, 5), ValueError, "num_walks must be at least 1, got 0"),
+        (lambda: randomness_ex_5(KEY, 2, True), TypeError, "num_steps must be an integer, got the bool True"),
+        (lambda: randomness_ex_5("key", 2, 5), TypeError, "key must be a PRNG key"),
+    ],
+)
+def test_bad_input_names_the_argument_and_the_value(call, error, message):
+    with pytest.raises(error) as raised:
+        call()
+    assert message in str(raised.value)
