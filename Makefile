@@ -54,7 +54,7 @@ test: $(STAMP)
 	$(MAKE) nbval
 
 unit-tests: $(STAMP)
-	$(BIN)/python -m pytest -n auto --doctest-modules dl_workshop tests
+	$(BIN)/python -m pytest -n auto --dist loadfile --doctest-modules dl_workshop tests
 
 # A clean build executes every page (an empty execution cache has no hits),
 # which is what nbval needs as its reference.

@@ -8,7 +8,7 @@ two things to stock nbval:
    9). Matplotlib's Agg PNGs are byte-identical across runs with pinned versions.
 2. Reference notebooks must be executed. A jupyter-book build that hit its
    execution cache writes notebooks with no outputs; nbval would compare nothing
-   and pass. Such a notebook is refused with a collection error that names it.
+   and pass. Such notebooks are refused before anything runs, each named.
 3. Glued values are compared too. myst-nb moves every ``glue`` output out of
    the executed notebook into ``<page>.glue.json`` (the prose's numbers come
    from there), so stock nbval would see "unexpected output fields". Each glue
@@ -38,23 +38,29 @@ def unexecuted_cells(path: Path) -> list[int]:
     ]
 
 
-class UnexecutedNotebook(pytest.File):
-    """Stands in for a reference notebook that was never executed, and refuses it."""
-
-    def collect(self):
-        cells = unexecuted_cells(self.path)
-        raise self.CollectError(
-            f"refusing to run nbval on {self.path}: code cells {cells} have no "
-            "execution count, so this reference notebook was never executed and "
-            "nbval would compare nothing. Build from a clean _build "
-            "(`make test` does) so that every page is executed."
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse, before anything runs, reference notebooks that were never executed."""
+    config = session.config
+    if not config.option.nbval or hasattr(config, "workerinput"):
+        return
+    notebooks = []
+    for arg in config.args:
+        path = Path(arg.split("::")[0])
+        notebooks += sorted(path.rglob("*.ipynb")) if path.is_dir() else [path]
+    refused = [
+        f"  {notebook}: code cells {cells} have no execution count"
+        for notebook in notebooks
+        if notebook.suffix == ".ipynb" and ".ipynb_checkpoints" not in notebook.parts
+        and (cells := unexecuted_cells(notebook))
+    ]
+    if refused:
+        raise pytest.UsageError(
+            "refusing to run nbval on reference notebooks that were never executed "
+            "(nbval would compare nothing and pass):\n" + "\n".join(refused) + "\n"
+            "A build that hits the execution cache writes such notebooks. Build from "
+            "a clean _build, as `make test` does, so that every page is executed."
         )
-
-
-def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    if parent.config.option.nbval and file_path.suffix == ".ipynb" and unexecuted_cells(file_path):
-        return UnexecutedNotebook.from_parent(parent, path=file_path)
-    return None
 
 
 def compare_glue_then_outputs(cell: IPyNbCell, glued: dict[str, Any]):

@@ -1,8 +1,9 @@
 """The build and nbval guards, each proven by injecting its fault.
 
-Every test works on a temporary copy of the book (configuration, chapters, package) and runs the same commands, with the same flags, as the
-Makefile. A guard that never fails protects nothing: each test below shows one
-fault being caught, and the message that names it.
+Every test works on a temporary copy of the book (configuration, chapters,
+package) and runs the same commands, with the same flags, as the Makefile. A
+guard that never fails protects nothing: each test below shows one fault being
+caught, and the message that names it.
 """
 
 from __future__ import annotations
@@ -86,6 +87,10 @@ def test_a_failing_cell_fails_the_build_and_names_page_and_cell(tmp_path):
 
 def test_a_broken_reference_fails_the_build_and_names_page_and_target(tmp_path):
     book = copy_book(tmp_path / "book")
+    # References are resolved without executing anything: switch execution off
+    # in this copy so that the test takes seconds, not a full build.
+    config = book / "_config.yml"
+    config.write_text(config.read_text().replace("execute_notebooks: cache", "execute_notebooks: \"off\""))
     append_to_page(book, "index", "See {doc}`no-such-chapter`.")
     result = build(book)
     assert result.returncode != 0, output(result)
@@ -96,18 +101,30 @@ def test_a_broken_reference_fails_the_build_and_names_page_and_target(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory) -> Path:
-    """The executed notebooks of a clean build of the book."""
-    book = copy_book(tmp_path_factory.mktemp("executed"))
-    result = build(book)
-    assert result.returncode == 0, output(result)
-    return book / "_build" / "jupyter_execute"
+def builds(tmp_path_factory) -> dict[str, Path]:
+    """The executed notebooks of a clean build of the book, and those of a rebuild.
+
+    The rebuild (``--all`` again, nothing changed) hits the execution cache for
+    every page, and so writes reference notebooks with no outputs.
+    """
+    book = copy_book(tmp_path_factory.mktemp("book"))
+    first = build(book)
+    assert first.returncode == 0, output(first)
+    executed = Path(shutil.copytree(book / "_build" / "jupyter_execute", book.parent / "executed"))
+    second = build(book)
+    assert second.returncode == 0, output(second)
+    assert "Using cached notebook" in output(second)
+    return {"executed": executed, "cache hit": book / "_build" / "jupyter_execute"}
 
 
 @pytest.fixture
-def notebooks(executed, tmp_path) -> Path:
-    """A private copy of the executed notebooks, for one test to tamper with."""
-    return Path(shutil.copytree(executed, tmp_path / "jupyter_execute"))
+def notebooks(builds, tmp_path) -> Path:
+    """A private copy of one executed chapter (with its glue file), for one test to tamper with."""
+    folder = tmp_path / "book"
+    folder.mkdir()
+    for name in ("03-many-draws.ipynb", "03-many-draws.glue.json"):
+        shutil.copy(builds["executed"] / "book" / name, folder)
+    return tmp_path
 
 
 def chapter(notebooks: Path) -> tuple[Path, dict]:
@@ -168,14 +185,11 @@ def test_a_changed_pixel_fails_nbval(notebooks):
     assert "mismatch 'image/png'" in result.stdout
 
 
-def test_an_unexecuted_reference_notebook_is_refused(tmp_path):
-    """A second build hits the execution cache and writes notebooks with no outputs."""
-    book = copy_book(tmp_path / "book")
-    assert build(book).returncode == 0
-    second = build(book)
-    assert second.returncode == 0, output(second)
-    assert "Using cached notebook" in output(second)
-    result = nbval(book / "_build" / "jupyter_execute")
+def test_an_unexecuted_reference_notebook_is_refused(builds):
+    """A build that hit the execution cache wrote notebooks with no outputs."""
+    result = nbval(builds["cache hit"])
     assert result.returncode != 0
-    assert "refusing to run nbval on" in result.stdout
-    assert "index.ipynb: code cells [1] have no execution count" in result.stdout
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, output(result)
+    assert "refusing to run nbval on reference notebooks that were never executed" in result.stderr
+    assert re.search(r"book/index\.ipynb: code cells \[\d+\] have no execution count", result.stderr)
+    assert "passed" not in result.stdout
