@@ -126,21 +126,29 @@ def randomness_ex_1(keys: jax.Array, starting_position: Any) -> tuple[jax.Array,
     return history[-1], history
 
 
-def stick_break(stick_length: jax.Array, key: jax.Array, concentration: Any) -> tuple[jax.Array, jax.Array]:
-    """Break off a Beta(1, concentration) fraction of what is left of the stick.
+def stick_break(stick_length: jax.Array, fraction: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Break ``fraction`` of what is left of the stick off.
 
     Returns ``(length left, piece broken off)``: the carry and output of a scan.
+
+    >>> left, piece = stick_break(1.0, 0.25)
+    >>> left, piece
+    (0.75, 0.25)
     """
-    piece = stick_length * random.beta(key, a=1.0, b=concentration)
+    piece = stick_length * fraction
     return stick_length - piece, piece
 
 
 def randomness_ex_2(key: jax.Array, num_breaks: int, concentration: float) -> tuple[jax.Array, jax.Array]:
     """Stochastic stick-breaking with ``lax.scan``: ``num_breaks`` pieces of a unit stick.
 
-    Splits ``key`` into one key per break and scans :func:`stick_break` over
-    them. Returns ``(final, sticks)``: the pieces, shape ``(num_breaks,)``, and
-    the length left, so that ``sticks.sum() + final == 1`` up to round-off.
+    Break ``i`` takes the fraction ``random.beta(k_i, a=1, b=concentration)`` of
+    the length left, ``k_i`` the ``i``-th of ``random.split(key, num_breaks)``.
+    The fractions do not depend on the length left, so they are drawn at once
+    with ``vmap``; the length left is carried from break to break by a scan of
+    :func:`stick_break`. Returns ``(final, sticks)``: the length left and the
+    pieces (shape ``(num_breaks,)``), so that ``sticks.sum() + final == 1`` up to
+    round-off.
 
     >>> from jax import random
     >>> final, sticks = randomness_ex_2(random.key(44), num_breaks=30, concentration=5)
@@ -151,7 +159,8 @@ def randomness_ex_2(key: jax.Array, num_breaks: int, concentration: float) -> tu
     num_breaks = check_size("num_breaks", num_breaks)
     check_real("concentration", concentration, positive=True)
     keys = random.split(key, num_breaks)
-    return lax.scan(lambda length, k: stick_break(length, k, concentration), 1.0, keys)
+    fractions = jax.vmap(lambda k: random.beta(k, a=1.0, b=concentration))(keys)
+    return lax.scan(stick_break, 1.0, fractions)
 
 
 def randomness_ex_3(
