@@ -25,8 +25,11 @@ NBVAL_FLAGS := -p tests.nbval_strict --nbval --nbval-current-env \
 
 # Build the site into _build/html, logging to _build/build.log. On failure,
 # repeat the lines that say what went wrong (page, warning, failing cell).
+# Pages that use a changed module of dl_workshop are executed again first
+# (the execution cache alone only notices changed code cells).
 define build_site
 	@mkdir -p _build
+	@$(BIN)/python scripts/refresh_cache.py _build
 	@set -o pipefail; $(BIN)/jupyter-book build . $(1) $(JB_FLAGS) 2>&1 | tee _build/build.log || { \
 	  echo; echo "==== The build failed. What went wrong (full log: _build/build.log): ===="; \
 	  grep -E "(WARNING|ERROR):" _build/build.log | grep -v IPKernelApp; \
