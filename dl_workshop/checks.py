@@ -364,3 +364,224 @@ def check_randomness_ex_5(fn: Callable[..., Any]) -> None:
         compare(call, "msd", msd, expected, exact=False, diagnose=diagnose)
     passed(f"randomness_ex_5 matches the loop reference for {len(cases)} cases "
            f"({', '.join(f'{w} walks x {n} steps' for _, w, n in cases)}).")
+
+
+# --- Going further: key hygiene and reproducibility (chapters 10 to 12) ---------------
+
+import hashlib  # noqa: E402
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+from jax.errors import KeyReuseError  # noqa: E402
+
+
+def run_without_key_reuse(call: Call) -> Any:
+    """Run ``call`` under ``jax.debug_key_reuse(True)``; a reused key fails with a diagnosis."""
+    try:
+        with jax.debug_key_reuse(True):
+            return call.run()
+    except AssertionError as failure:
+        error = failure.__cause__
+        if not isinstance(error, KeyReuseError):
+            raise
+        first_line = str(error).splitlines()[0]
+        raise call.fail(
+            f"reuses a key: under jax.debug_key_reuse(True) it raised KeyReuseError ({first_line})",
+            "a key was used for two draws (or used again after it was split). Split each "
+            "step's key in two, one for the direction and one for the length, and use "
+            "each key once",
+        ) from error
+
+
+def fold_in_walk_reference(key: Any, num_steps: int, *, first: int = 0, swap: bool = False) -> np.ndarray:
+    """The loop reference of the fold_in walk: the position after each step, from 0.
+
+    ``first`` and ``swap`` give two recognisable mistakes: step numbers that start
+    at ``first``, and direction and length drawn from each other's keys.
+    """
+    position = np.float32(0.0)
+    positions = []
+    for i in range(num_steps):
+        direction_key, length_key = random.split(random.fold_in(key, first + i))
+        if swap:
+            direction_key, length_key = length_key, direction_key
+        direction = np.float32(random.choice(direction_key, jnp.array([-1.0, 1.0])))
+        length = np.float32(random.exponential(length_key))
+        position = position + direction * length
+        positions.append(position)
+    return np.array(positions, dtype=np.float32)
+
+
+def check_fold_in_walk(fn: Callable[..., Any]) -> None:
+    """Check an answer to the exercise of chapter 10, ``fn(key, num_steps) -> positions``.
+
+    The function runs under ``jax.debug_key_reuse(True)`` with typed keys, so an
+    answer that uses a key twice fails even if its numbers look plausible.
+    """
+    cases = [(44, 30), (0, 1), (7, 12)]
+    for seed, num_steps in cases:
+        key = random.key(seed)
+        call = Call(fn, [("key", key, f"random.key({seed})"), ("num_steps", num_steps, str(num_steps))])
+        result = run_without_key_reuse(call)
+        if result is None:
+            raise call.fail("returned None, expected the array of positions",
+                            "the function has no `return` statement (or still returns the stub's None)")
+        positions = np.asarray(result)
+        expected = fold_in_walk_reference(key, num_steps)
+
+        def close(candidate: np.ndarray) -> bool:
+            return positions.shape == candidate.shape and bool(
+                np.allclose(positions, candidate, rtol=1e-4, atol=1e-4))
+
+        def diagnose() -> str | None:
+            if positions.shape == (num_steps + 1,) and np.allclose(positions[1:], expected, rtol=RTOL, atol=ATOL):
+                return ("the starting position 0 is included (off by one): return the position "
+                        "after each step, one per step")
+            if positions.shape != expected.shape:
+                return "return one position per step: an array of shape (num_steps,)"
+            if close(np.diff(np.concatenate([[0.0], expected]))):
+                return "these are the steps, not the positions: add them up (a running sum)"
+            increments = np.diff(np.concatenate([[0.0], positions]))
+            if num_steps > 2 and np.allclose(np.abs(increments), np.abs(increments[0]), rtol=1e-4):
+                return ("every step has the same length: the same key was used for every step. "
+                        "Fold the step number into the key: random.fold_in(key, i)")
+            if close(fold_in_walk_reference(key, num_steps, first=1)):
+                return "step numbers start at 0: the first step uses random.fold_in(key, 0)"
+            if close(fold_in_walk_reference(key, num_steps, swap=True)):
+                return ("the two keys are swapped: the direction comes from the first key of "
+                        "random.split(random.fold_in(key, i)), the length from the second")
+            return ("step i uses random.fold_in(key, i), split in two: the direction is "
+                    "random.choice(k1, jnp.array([-1.0, 1.0])), the length random.exponential(k2)")
+
+        compare(call, "positions", positions, expected, exact=False, diagnose=diagnose)
+    passed(f"fold_in_walk matches the loop reference to round-off for {len(cases)} walks of "
+           f"{', '.join(str(n) for _, n in cases)} steps, and reuses no key "
+           "(checked with jax.debug_key_reuse(True)).")
+
+
+def fingerprint_reference(array: np.ndarray) -> str:
+    """The SHA-256 hex digest of ``f"{dtype}{shape}"`` then of the array's bytes (C order)."""
+    digest = hashlib.sha256(f"{array.dtype}{array.shape}".encode())
+    digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def check_fingerprint(fn: Callable[..., Any]) -> None:
+    """Check an answer to the exercise of chapter 11, ``fn(x) -> hex digest``.
+
+    The arrays include two with the same bytes but other dtypes, two with the
+    same bytes but other shapes, a transposed (non-contiguous) array, a JAX array
+    too long to print in full, and two arrays one bit apart.
+    """
+    cases = [
+        ("np.arange(5, dtype=np.float32)", np.arange(5, dtype=np.float32)),
+        ("np.zeros(4, np.int32)", np.zeros(4, np.int32)),
+        ("np.zeros(4, np.float32)", np.zeros(4, np.float32)),
+        ("np.zeros((2, 2), np.float32)", np.zeros((2, 2), np.float32)),
+        ("np.arange(6, dtype=np.int32).reshape(2, 3).T", np.arange(6, dtype=np.int32).reshape(2, 3).T),
+        ("random.normal(random.key(0), (2000,))", random.normal(random.key(0), (2000,))),
+        ("np.array([1.0, 1.0], np.float32)", np.array([1.0, 1.0], np.float32)),
+        ("np.array([1.0, 1.0000001], np.float32)", np.array([1.0, np.nextafter(1, 2)], np.float32)),
+        ("np.float32(0.5)", np.float32(0.5)),
+    ]
+    for text, x in cases:
+        call = Call(fn, [("x", x, text)])
+        got = call.run()
+        array = np.asarray(x)
+        expected = fingerprint_reference(array)
+        if got is None:
+            raise call.fail("returned None, expected the hex digest, a string of 64 hex digits",
+                            "the function has no `return` statement (or still returns the stub's None)")
+        if isinstance(got, bytes):
+            raise call.fail(f"returned {len(got)} bytes, expected a string of 64 hex digits",
+                            "return digest.hexdigest() (text), not digest.digest() (bytes)")
+        if not isinstance(got, str):
+            raise call.fail(
+                f"returned {describe(got)}, expected a string of 64 hex digits",
+                "Python's hash() is not a fingerprint: it changes from one process to the next "
+                "(PYTHONHASHSEED). Use hashlib.sha256(...).hexdigest()"
+                if isinstance(got, int) else "return the hex digest: hashlib.sha256(...).hexdigest()")
+        if got == expected:
+            continue
+        header = f"{array.dtype}{array.shape}".encode()
+        if len(got) != len(expected):
+            cause = f"return all {len(expected)} hex digits of the SHA-256 digest, not a part of them"
+        elif got == hashlib.sha256(array.tobytes()).hexdigest():
+            cause = ("only the bytes were hashed: arrays with other dtypes or shapes can have the same "
+                     "bytes. Hash the text f'{a.dtype}{a.shape}' first, then the bytes")
+        elif got in (hashlib.sha256(str(x).encode()).hexdigest(), hashlib.sha256(repr(x).encode()).hexdigest()):
+            cause = ("the printed text was hashed: printing rounds the values and shortens long "
+                     "arrays, so different arrays print the same. Hash the bytes: np.asarray(x).tobytes()")
+        elif got == hashlib.sha256(array.tobytes() + header).hexdigest():
+            cause = "hash the text f'{a.dtype}{a.shape}' first, then the bytes (the order matters)"
+        else:
+            cause = ("with a = np.asarray(x), hash the text f'{a.dtype}{a.shape}' (encoded as UTF-8), "
+                     "then the bytes a.tobytes(), and return the hex digest")
+        raise call.fail(f"returned {got!r}, expected {expected!r}", cause)
+    passed(f"fingerprint matches the reference on {len(cases)} arrays (dtypes, shapes, a transposed "
+           "array, a long JAX array and two arrays one bit apart).")
+
+
+def worker_draws_reference(seed: int, worker_ids: Sequence[int], num_draws: int,
+                           make_key: Callable[[int, int], Any] | None = None) -> np.ndarray:
+    """Row ``j``: ``random.normal(random.fold_in(random.key(seed), worker_ids[j]), (num_draws,))``.
+
+    ``make_key(seed, worker_id)`` replaces the worker's key, to recognise mistakes.
+    """
+    if make_key is None:
+        def make_key(s: int, w: int) -> Any:
+            return random.fold_in(random.key(s), w)
+    return np.stack([np.asarray(random.normal(make_key(seed, w), (num_draws,))) for w in worker_ids])
+
+
+def check_worker_draws(fn: Callable[..., Any]) -> None:
+    """Check an answer to the exercise of chapter 12, ``fn(seed, worker_ids, num_draws) -> draws``."""
+    cases = [(2026, [0, 1, 2, 3], 5), (0, [0], 1), (7, [17, 3, 0], 8)]
+    for seed, worker_ids, num_draws in cases:
+        call = Call(fn, [("seed", seed, str(seed)), ("worker_ids", list(worker_ids), str(worker_ids)),
+                         ("num_draws", num_draws, str(num_draws))])
+        result = call.run()
+        if result is None:
+            raise call.fail("returned None, expected the array of draws",
+                            "the function has no `return` statement (or still returns the stub's None)")
+        draws = np.asarray(result)
+        expected = worker_draws_reference(seed, worker_ids, num_draws)
+
+        def diagnose() -> str | None:
+            n = len(worker_ids)
+            if draws.shape == (num_draws, n) != expected.shape:
+                return "draws is transposed: one row per worker, one column per draw"
+            if draws.shape != expected.shape:
+                return "return one row of num_draws draws per worker: shape (len(worker_ids), num_draws)"
+
+            def like(make_key: Callable[[int, int], Any]) -> bool:
+                return bool(np.allclose(draws, worker_draws_reference(seed, worker_ids, num_draws, make_key)))
+
+            if n > 1 and all_rows_equal(draws):
+                return ("every worker got the same draws: fold the worker id into the key, "
+                        "random.fold_in(random.key(seed), worker_id)")
+            if like(lambda s, w: random.key(s + w)):
+                return ("random.key(seed + worker_id) gives neighbouring seeds the same streams "
+                        "(worker 1 of seed 0 is worker 0 of seed 1): fold the worker id into the key")
+            if like(lambda s, w: random.fold_in(random.key(w), s)):
+                return ("seed and worker id are swapped: start from random.key(seed), then fold in "
+                        "the worker id")
+            if n > 1 and list(worker_ids) != list(range(n)) and np.allclose(
+                    draws, worker_draws_reference(seed, range(n), num_draws)):
+                return ("use each worker's id, not its position in worker_ids: worker 17 gets "
+                        "random.fold_in(key, 17) wherever it is listed")
+            one_key = np.asarray(random.normal(random.key(seed), (n, num_draws)))
+            if np.allclose(draws, one_key):
+                return ("all rows come from one key with shape=(n, num_draws): each worker needs "
+                        "its own key, random.fold_in(random.key(seed), worker_id)")
+            per_draw = np.stack([np.asarray(jax.vmap(random.normal)(random.split(
+                random.fold_in(random.key(seed), w), num_draws))) for w in worker_ids])
+            if np.allclose(draws, per_draw):
+                return ("draw each worker's row with one call, random.normal(worker_key, (num_draws,)), "
+                        "not one split key per draw")
+            return ("row j is random.normal(random.fold_in(random.key(seed), worker_ids[j]), "
+                    "(num_draws,))")
+
+        compare(call, "draws", draws, expected, exact=False, diagnose=diagnose)
+    passed(f"worker_draws matches the reference for {len(cases)} cases "
+           f"({'; '.join(f'seed {s} with workers {w}' for s, w, _ in cases)}).")
