@@ -354,3 +354,241 @@ class TestCheckEx5:
             return jnp.concatenate([jnp.zeros(1), jax_idioms.randomness_ex_5(key, num_walks, num_steps)])
 
         rejects(checks.check_randomness_ex_5, with_start, "off by one")
+
+
+# --- Going further: chapter 10, fold_in_walk ----------------------------------------
+
+from dl_workshop import key_hygiene, reproducibility  # noqa: E402
+
+
+def fold_in_walk_with(make_step):
+    """A vmap-and-cumsum answer whose step ``i`` is ``make_step(key, i)``."""
+    def answer(key, num_steps):
+        return jnp.cumsum(jax.vmap(lambda i: make_step(key, i))(jnp.arange(num_steps)))
+
+    return answer
+
+
+def direction_times_length(direction_key, length_key):
+    return random.choice(direction_key, jnp.array([-1.0, 1.0])) * random.exponential(length_key)
+
+
+def walk_loop(key, num_steps):
+    position, positions = 0.0, []
+    for i in range(num_steps):
+        k1, k2 = random.split(random.fold_in(key, i))
+        position = position + direction_times_length(k1, k2)
+        positions.append(position)
+    return jnp.array(positions)
+
+
+def walk_scan(key, num_steps):
+    def step(position, i):
+        position = position + direction_times_length(*random.split(random.fold_in(key, i)))
+        return position, position
+
+    return lax.scan(step, 0.0, jnp.arange(num_steps))[1]
+
+
+def walk_split_up_front(key, num_steps):
+    """split(key, n)[i] is fold_in(key, i) while jax_threefry_partitionable is on."""
+    steps = jax.vmap(lambda k: direction_times_length(*random.split(k)))(random.split(key, num_steps))
+    return jnp.cumsum(steps)
+
+
+class TestCheckFoldInWalk:
+    @pytest.mark.parametrize("answer", [key_hygiene.fold_in_walk, walk_loop, walk_scan, walk_split_up_front],
+                             ids=["package", "loop", "scan", "split up front"])
+    def test_accepts_correct_answers_whatever_the_method(self, answer, capsys):
+        assert checks.check_fold_in_walk(answer) is None
+        out = capsys.readouterr().out
+        assert out.count("\n") == 1 and "reuses no key" in out
+
+    def test_one_key_for_direction_and_length_is_caught_by_the_key_reuse_checker(self):
+        def reused(key, i):
+            k = random.fold_in(key, i)
+            return direction_times_length(k, k)
+
+        message = rejects(checks.check_fold_in_walk, fold_in_walk_with(reused),
+                          "reuses a key: under jax.debug_key_reuse(True) it raised KeyReuseError",
+                          "Split each step's key in two")
+        assert "jaxpr" not in message  # only the first line of JAX's message
+
+    def test_reuse_in_a_python_loop_is_caught_too(self):
+        def reused_loop(key, num_steps):
+            position, positions = 0.0, []
+            for i in range(num_steps):
+                k = random.fold_in(key, i)
+                position = position + direction_times_length(k, k)
+                positions.append(position)
+            return jnp.array(positions)
+
+        rejects(checks.check_fold_in_walk, reused_loop, "reuses a key")
+
+    def test_same_key_for_every_step(self):
+        rejects(checks.check_fold_in_walk, fold_in_walk_with(lambda key, i: direction_times_length(*random.split(key))),
+                "the same key was used for every step", "random.fold_in(key, i)")
+
+    def test_step_numbers_from_one(self):
+        rejects(checks.check_fold_in_walk,
+                fold_in_walk_with(lambda key, i: key_hygiene.fold_in_step(key, i + 1)),
+                "step numbers start at 0")
+
+    def test_keys_swapped(self):
+        def swapped(key, i):
+            k1, k2 = random.split(random.fold_in(key, i))
+            return direction_times_length(k2, k1)
+
+        rejects(checks.check_fold_in_walk, fold_in_walk_with(swapped), "the two keys are swapped")
+
+    def test_start_included(self):
+        rejects(checks.check_fold_in_walk,
+                lambda key, n: jnp.concatenate([jnp.zeros(1), key_hygiene.fold_in_walk(key, n)]), "off by one")
+
+    def test_steps_not_summed(self):
+        rejects(checks.check_fold_in_walk,
+                lambda key, n: jax.vmap(lambda i: key_hygiene.fold_in_step(key, i))(jnp.arange(n)),
+                "these are the steps, not the positions")
+
+    def test_a_chain_of_splits_names_the_rule(self):
+        def chain(key, num_steps):
+            position, positions = 0.0, []
+            for _ in range(num_steps):
+                key, sub = random.split(key)
+                position = position + direction_times_length(*random.split(sub))
+                positions.append(position)
+            return jnp.array(positions)
+
+        rejects(checks.check_fold_in_walk, chain, "differs from the reference", "step i uses random.fold_in(key, i)")
+
+
+# --- Going further: chapter 11, fingerprint -----------------------------------------
+
+import hashlib  # noqa: E402
+
+
+def fingerprint_joined(x):
+    a = np.asarray(x)
+    return hashlib.sha256(f"{a.dtype}{a.shape}".encode() + np.ascontiguousarray(a).tobytes()).hexdigest()
+
+
+def fingerprint_buffer(x):
+    a = np.asarray(x)
+    digest = hashlib.new("sha256")
+    digest.update(str(a.dtype).encode())
+    digest.update(str(a.shape).encode())
+    digest.update(np.ascontiguousarray(a))  # the array itself is a buffer
+    return digest.hexdigest()
+
+
+def fingerprint_copy(x):
+    a = np.array(x, copy=True, order="C")
+    return hashlib.sha256(bytes(f"{a.dtype}{a.shape}", "utf-8") + bytes(a.data)).hexdigest()
+
+
+class TestCheckFingerprint:
+    @pytest.mark.parametrize("answer", [reproducibility.fingerprint, fingerprint_joined, fingerprint_buffer,
+                                        fingerprint_copy], ids=["package", "joined", "buffer", "copy"])
+    def test_accepts_correct_answers_whatever_the_method(self, answer, capsys):
+        assert checks.check_fingerprint(answer) is None
+        assert capsys.readouterr().out.startswith("✓ fingerprint matches")
+
+    def test_python_hash(self):
+        rejects(checks.check_fingerprint, lambda x: hash(np.asarray(x).tobytes()),
+                "expected a string of 64 hex digits", "Python's hash() is not a fingerprint")
+
+    def test_bytes_only(self):
+        rejects(checks.check_fingerprint, lambda x: hashlib.sha256(np.asarray(x).tobytes()).hexdigest(),
+                "only the bytes were hashed")
+
+    def test_printed_text(self):
+        def printed(x):
+            a = np.asarray(x)
+            return hashlib.sha256(f"{a.dtype}{a.shape}".encode() + str(x).encode()).hexdigest()
+
+        rejects(checks.check_fingerprint, lambda x: hashlib.sha256(str(x).encode()).hexdigest(),
+                "the printed text was hashed")
+        rejects(checks.check_fingerprint, printed, "hash the text f'{a.dtype}{a.shape}' (encoded as UTF-8)")
+
+    def test_digest_bytes_instead_of_hex(self):
+        rejects(checks.check_fingerprint,
+                lambda x: hashlib.sha256(np.asarray(x).tobytes()).digest(), "returned 32 bytes", "hexdigest()")
+
+    def test_shortened(self):
+        rejects(checks.check_fingerprint, lambda x: reproducibility.fingerprint(x)[:16], "return all 64 hex digits")
+
+    def test_header_after_the_bytes(self):
+        def reversed_order(x):
+            a = np.asarray(x)
+            return hashlib.sha256(a.tobytes() + f"{a.dtype}{a.shape}".encode()).hexdigest()
+
+        rejects(checks.check_fingerprint, reversed_order, "(the order matters)")
+
+
+# --- Going further: chapter 12, worker_draws ----------------------------------------
+
+
+def workers_loop(seed, worker_ids, num_draws):
+    base = random.key(seed)
+    return jnp.stack([random.normal(random.fold_in(base, w), (num_draws,)) for w in worker_ids])
+
+
+def workers_split(seed, worker_ids, num_draws):
+    """split(key, n)[w] is fold_in(key, w) while jax_threefry_partitionable is on."""
+    keys = random.split(random.key(seed), max(worker_ids) + 1)[jnp.array(worker_ids)]
+    return jax.vmap(lambda k: random.normal(k, (num_draws,)))(keys)
+
+
+def workers_jit(seed, worker_ids, num_draws):
+    @jax.jit
+    def draw(ids):
+        keys = jax.vmap(random.fold_in, in_axes=(None, 0))(random.key(seed), ids)
+        return jax.vmap(lambda k: random.normal(k, (num_draws,)))(keys)
+
+    return draw(jnp.asarray(worker_ids))
+
+
+def workers_with(make_key):
+    def answer(seed, worker_ids, num_draws):
+        return jnp.stack([random.normal(make_key(seed, w), (num_draws,)) for w in worker_ids])
+
+    return answer
+
+
+class TestCheckWorkerDraws:
+    @pytest.mark.parametrize("answer", [key_hygiene.worker_draws, workers_loop, workers_split, workers_jit],
+                             ids=["package", "loop", "split", "jit"])
+    def test_accepts_correct_answers_whatever_the_method(self, answer, capsys):
+        assert checks.check_worker_draws(answer) is None
+        assert capsys.readouterr().out.count("\n") == 1
+
+    def test_seed_plus_worker_id(self):
+        rejects(checks.check_worker_draws, workers_with(lambda s, w: random.key(s + w)),
+                "random.key(seed + worker_id) gives neighbouring seeds the same streams")
+
+    def test_same_stream_for_every_worker(self):
+        rejects(checks.check_worker_draws, workers_with(lambda s, w: random.key(s)), "every worker got the same draws")
+
+    def test_seed_and_worker_id_swapped(self):
+        rejects(checks.check_worker_draws, workers_with(lambda s, w: random.fold_in(random.key(w), s)),
+                "seed and worker id are swapped")
+
+    def test_position_instead_of_id(self):
+        def by_position(seed, worker_ids, num_draws):
+            return workers_loop(seed, range(len(worker_ids)), num_draws)
+
+        rejects(checks.check_worker_draws, by_position, "not its position in worker_ids")
+
+    def test_one_key_for_all_rows(self):
+        rejects(checks.check_worker_draws,
+                lambda seed, ids, n: random.normal(random.key(seed), (len(ids), n)), "all rows come from one key")
+
+    def test_one_split_key_per_draw(self):
+        def per_draw(seed, worker_ids, num_draws):
+            return jnp.stack([jax.vmap(random.normal)(random.split(random.fold_in(random.key(seed), w), num_draws))
+                              for w in worker_ids])
+
+        rejects(checks.check_worker_draws, per_draw, "draw each worker's row with one call")
+
+    def test_transposed(self):
+        rejects(checks.check_worker_draws, lambda *args: key_hygiene.worker_draws(*args).T, "draws is transposed")
