@@ -5,6 +5,7 @@
 #   make serve   preview the built site on http://127.0.0.1:$(PORT)
 #   make clean   remove build output (keeps .venv)
 #   make lock    regenerate requirements.txt from requirements.in
+#   make bench   measure build, test and solution speed: _build/bench/report.md
 
 PYTHON ?= python3
 VENV   := .venv
@@ -21,7 +22,7 @@ JB_FLAGS := -W -n --keep-going
 NBVAL_FLAGS := -p tests.nbval_strict --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/nbval-sanitize.cfg -n auto --dist loadscope
 
-.PHONY: book test unit-tests test-build nbval serve clean lock
+.PHONY: book test unit-tests test-build nbval serve clean lock bench
 
 # Build the site into _build/html, logging to _build/build.log. On failure,
 # repeat the lines that say what went wrong (page, warning, failing cell).
@@ -67,6 +68,10 @@ test-build: $(STAMP)
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) _build/jupyter_execute
+
+# Timings live here, never in tests: a report with the machine and versions.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
 
 serve:
 	@test -f _build/html/index.html || { echo "No built site: run 'make book' first."; exit 1; }

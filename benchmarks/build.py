@@ -1,0 +1,96 @@
+"""Benchmark of building and testing the book, on a scratch copy of the working tree.
+
+Measures, each in its own fresh state:
+
+- the floor: every chapter's notebook executed once with nbclient, summed;
+- a clean `make book` (every page executed);
+- a rebuild after a prose-only edit of one chapter (execution cache);
+- a rebuild after a change to dl_workshop (pages that use it re-executed);
+- the nbval step of `make test` (parallel);
+- `make test` as a whole, with the environment already installed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import jupytext
+import nbclient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def chapters(root: Path) -> list[Path]:
+    names = re.findall(r"(?:file|root):\s*(\S+)", (root / "_toc.yml").read_text())
+    return [root / f"{name}.md" for name in names]
+
+
+def scratch_copy(destination: Path) -> Path:
+    """The working tree (tracked and untracked, not ignored files), with the same .venv."""
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, destination / name)
+    (destination / ".venv").symlink_to(ROOT / ".venv")
+    return destination
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return elapsed, result.stdout + result.stderr
+
+
+def floor(root: Path) -> dict[str, float]:
+    """Seconds to execute each chapter once with nbclient (kernel start included)."""
+    seconds = {}
+    for page in chapters(root):
+        notebook = jupytext.read(page)
+        start = time.perf_counter()
+        nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3").execute(cwd=str(page.parent))
+        seconds[str(page.relative_to(root))] = time.perf_counter() - start
+    return seconds
+
+
+def measure(workdir: Path, include_make_test: bool = True) -> dict[str, object]:
+    root = scratch_copy(workdir)
+    # The kernel must import the copy's dl_workshop, not the editable install's.
+    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONHASHSEED": "0"}
+    os.environ["PYTHONPATH"] = str(root)
+    results: dict[str, object] = {}
+
+    per_page = floor(root)
+    results["floor_s"] = sum(per_page.values())
+    results["floor_per_page_s"] = per_page
+
+    results["clean_book_s"], _ = timed(["make", "book"], root, env)
+
+    page = root / "book" / "03-many-draws.md"
+    page.write_text(page.read_text() + "\nA sentence added by the benchmark.\n")
+    results["prose_edit_rebuild_s"], log = timed(["make", "book"], root, env)
+    results["prose_edit_pages_executed"] = re.findall(r"(\S+\.md): Executing notebook", log)
+
+    module = root / "dl_workshop" / "checks.py"
+    module.write_text(module.read_text() + "\n# A comment added by the benchmark.\n")
+    results["package_edit_rebuild_s"], log = timed(["make", "book"], root, env)
+    results["package_edit_pages_executed"] = sorted(
+        str(Path(p).relative_to(root)) for p in re.findall(r"(\S+\.md): Executing notebook", log)
+    )
+
+    timed(["make", "test-build"], root, env)
+    results["nbval_s"], _ = timed(["make", "nbval"], root, env)
+
+    if include_make_test:
+        results["make_test_s"], _ = timed(["make", "test"], root, env)
+    return results

@@ -1,0 +1,90 @@
+"""`make bench`: measure build, test and solution speed; write _build/bench/report.{md,json}.
+
+Usage: python -m benchmarks.run [--quick]   (--quick skips the whole `make test` timing)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks import build, solutions
+from dl_workshop.performance import machine
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "_build" / "bench"
+
+TARGETS = {
+    "clean_book_over_floor": ("clean `make book` / floor", 1.3),
+    "nbval_over_floor": ("nbval step / floor", 1.1),
+    "prose_edit_rebuild_s": ("rebuild after a prose-only edit (s)", 5.0),
+    "make_test_s": ("`make test`, environment installed (s)", 240.0),
+}
+
+
+def verdict(value: float, target: float) -> str:
+    return "meets target" if value <= target else "MISSES target"
+
+
+def report(build_results: dict, solution_rows: list[dict]) -> str:
+    lines = ["# Benchmark report", "", "## Machine", ""]
+    lines += [f"- {name}: {value}" for name, value in machine().items()]
+    floor = build_results["floor_s"]
+    build_results["clean_book_over_floor"] = build_results["clean_book_s"] / floor
+    build_results["nbval_over_floor"] = build_results["nbval_s"] / floor
+    lines += ["", "## Building and testing the book", "", "| measure | value | target | |", "|---|---|---|---|"]
+    lines.append(f"| floor: every chapter executed once with nbclient, summed | {floor:.1f} s | | |")
+    lines.append(f"| clean `make book` | {build_results['clean_book_s']:.1f} s | | |")
+    lines.append(f"| nbval step (parallel) | {build_results['nbval_s']:.1f} s | | |")
+    for key, (label, target) in TARGETS.items():
+        if key in build_results:
+            value = build_results[key]
+            lines.append(f"| {label} | {value:.2f} | ≤ {target} | {verdict(value, target)} |")
+    lines += [
+        "",
+        f"Pages re-executed after a prose-only edit of book/03-many-draws.md: "
+        f"{build_results['prose_edit_pages_executed'] or 'none'}",
+        f"Pages re-executed after an edit of dl_workshop/checks.py: {build_results['package_edit_pages_executed']}"
+        f" ({build_results['package_edit_rebuild_s']:.1f} s)",
+        "",
+        "Floor per page (s): "
+        + ", ".join(f"{Path(p).name} {s:.1f}" for p, s in build_results["floor_per_page_s"].items()),
+        "",
+        "## Solutions",
+        "",
+        "| solution | size | JAX run | JAX compile | NumPy run | JAX / NumPy | eager loop | loop / JAX |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in solution_rows:
+        loop = f"{row['loop_run_s'] * 1e3:.1f} ms | {row['loop_over_jax']:.0f}x" if "loop_run_s" in row else "– | –"
+        lines.append(
+            f"| {row['solution']} | {row['n']} | {row['jax_run_s'] * 1e3:.2f} ms | {row['jax_compile_s'] * 1e3:.0f} ms"
+            f" | {row['numpy_run_s'] * 1e3:.2f} ms | {row['jax_over_numpy']:.2f} | {loop} |"
+        )
+    lines += [
+        "",
+        "Targets: loop / JAX ≥ 100 at course size; JAX / NumPy ≤ 1.5 at large size. "
+        "All times are the best of several runs after a first (compiling) call.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    OUT.mkdir(parents=True, exist_ok=True)
+    solution_rows = solutions.measure()
+    with tempfile.TemporaryDirectory(prefix="dl-workshop-bench-") as workdir:
+        build_results = build.measure(Path(workdir), include_make_test=not quick)
+    text = report(build_results, solution_rows)
+    (OUT / "report.md").write_text(text)
+    (OUT / "report.json").write_text(
+        json.dumps({"machine": machine(), "build": build_results, "solutions": solution_rows}, indent=1)
+    )
+    print(text)
+    print(f"Report written to {OUT / 'report.md'}")
+
+
+if __name__ == "__main__":
+    main()
