@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import build, solutions
+from benchmarks import build, pages, solutions
 from dl_workshop.performance import machine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +28,28 @@ def verdict(value: float, target: float) -> str:
     return "meets target" if value <= target else "MISSES target"
 
 
-def report(build_results: dict, solution_rows: list[dict]) -> str:
+def page_section(page_rows: list[dict]) -> list[str]:
+    name, width, height = pages.largest_figure()
+    lines = [
+        "",
+        "## Pages (served with gzip, as GitHub Pages does; Lighthouse with Debian's Chromium)",
+        "",
+        "Targets: under 1 MB transferred, accessibility 100, performance at least 90.",
+        "",
+        "| page | transferred | Lighthouse performance | accessibility | largest items |",
+        "|---|---|---|---|---|",
+    ]
+    for row in page_rows:
+        items = ", ".join(f"{item} {size / 1e3:.0f} kB" for item, size in row["largest_items"])
+        lines.append(
+            f"| {row['page']} | {row['transfer_bytes'] / 1e6:.2f} MB | {100 * row['performance']:.0f}"
+            f" | {100 * row['accessibility']:.0f} | {items} |"
+        )
+    lines += ["", f"Largest figure: {name}, {width} x {height} px ({width * height / 1e6:.2f} megapixels)."]
+    return lines
+
+
+def report(build_results: dict, solution_rows: list[dict], page_rows: list[dict]) -> str:
     lines = ["# Benchmark report", "", "## Machine", ""]
     lines += [f"- {name}: {value}" for name, value in machine().items()]
     floor = build_results["floor_s"]
@@ -68,6 +89,7 @@ def report(build_results: dict, solution_rows: list[dict]) -> str:
         "Targets: loop / JAX ≥ 100 at course size; JAX / NumPy ≤ 1.5 at large size. "
         "All times are the best of several runs after a first (compiling) call.",
     ]
+    lines += page_section(page_rows)
     return "\n".join(lines) + "\n"
 
 
@@ -75,12 +97,18 @@ def main() -> None:
     quick = "--quick" in sys.argv
     OUT.mkdir(parents=True, exist_ok=True)
     solution_rows = solutions.measure()
+    if not (ROOT / "_build" / "html" / "index.html").exists():
+        raise SystemExit("Build the site first: make book")
+    page_rows = pages.measure()
     with tempfile.TemporaryDirectory(prefix="dl-workshop-bench-") as workdir:
         build_results = build.measure(Path(workdir), include_make_test=not quick)
-    text = report(build_results, solution_rows)
+    text = report(build_results, solution_rows, page_rows)
     (OUT / "report.md").write_text(text)
     (OUT / "report.json").write_text(
-        json.dumps({"machine": machine(), "build": build_results, "solutions": solution_rows}, indent=1)
+        json.dumps(
+            {"machine": machine(), "build": build_results, "solutions": solution_rows, "pages": page_rows},
+            indent=1,
+        )
     )
     print(text)
     print(f"Report written to {OUT / 'report.md'}")

@@ -1,0 +1,116 @@
+"""Page weight and Lighthouse scores of every chapter page of the built site.
+
+Serves `_build/html` on 127.0.0.1 with gzip (as GitHub Pages does), runs npm's
+`lighthouse` with Debian's Chromium on each page listed in `_toc.yml`, and
+reads the largest figure's size from the PNGs themselves.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+import struct
+import subprocess
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+NPM_PREFIX = ROOT / "_build" / "bench" / "npm"
+LIGHTHOUSE_VERSION = "13.5.0"
+CHROME_FLAGS = (
+    "--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking "
+    "--disable-component-update --disable-sync"
+)
+COMPRESSIBLE = (".html", ".css", ".js", ".json", ".svg", ".txt")
+
+
+class GzipHandler(SimpleHTTPRequestHandler):
+    """Static files, gzip-compressed for text types when the browser accepts it."""
+
+    def send_head(self):  # noqa: D102 - the standard library's hook
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        if path.suffix not in COMPRESSIBLE or "gzip" not in self.headers.get("Accept-Encoding", ""):
+            return super().send_head()
+        if not path.is_file():
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), compresslevel=6)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        from io import BytesIO
+
+        return BytesIO(body)
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+def pages() -> list[str]:
+    names = re.findall(r"(?:file|root):\s*(\S+)", (ROOT / "_toc.yml").read_text())
+    return [f"{name}.html" for name in names]
+
+
+def png_pixels(path: Path) -> tuple[int, int]:
+    with path.open("rb") as file:
+        header = file.read(24)
+    return struct.unpack(">II", header[16:24])
+
+
+def ensure_lighthouse() -> Path:
+    binary = NPM_PREFIX / "node_modules" / ".bin" / "lighthouse"
+    if not binary.exists():
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(NPM_PREFIX), f"lighthouse@{LIGHTHOUSE_VERSION}"],
+            check=True,
+            capture_output=True,
+        )
+    return binary
+
+
+def measure() -> list[dict[str, object]]:
+    if shutil.which("chromium") is None:
+        raise RuntimeError("Debian's chromium is needed: apt-get install chromium")
+    lighthouse = ensure_lighthouse()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(GzipHandler, directory=str(SITE)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    rows = []
+    try:
+        for page in pages():
+            url = f"http://127.0.0.1:{server.server_port}/{page}"
+            out = ROOT / "_build" / "bench" / "lighthouse" / (Path(page).stem + ".json")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run(
+                [str(lighthouse), url, "--quiet", f"--chrome-flags={CHROME_FLAGS}",
+                 "--only-categories=performance,accessibility", "--output=json", f"--output-path={out}"],
+                check=True, capture_output=True, env={"CHROME_PATH": "/usr/bin/chromium", "PATH": "/usr/bin:/bin"},
+                timeout=300,
+            )
+            result = json.loads(out.read_text())
+            rows.append({
+                "page": page,
+                "performance": result["categories"]["performance"]["score"],
+                "accessibility": result["categories"]["accessibility"]["score"],
+                "transfer_bytes": result["audits"]["total-byte-weight"]["numericValue"],
+                "largest_items": [
+                    (item["url"].split("/")[-1].split("?")[0], item["totalBytes"])
+                    for item in result["audits"]["total-byte-weight"]["details"]["items"][:3]
+                ],
+            })
+            print(rows[-1], flush=True)
+    finally:
+        server.shutdown()
+    return rows
+
+
+def largest_figure() -> tuple[str, int, int]:
+    figures = [(path.name, *png_pixels(path)) for path in (SITE / "_images").glob("*.png")]
+    return max(figures, key=lambda f: f[1] * f[2]) if figures else ("none", 0, 0)
