@@ -90,7 +90,7 @@ class TestCheckEx1:
         rejects(checks.check_randomness_ex_1, ex1_same_key, "the same key was used for every step")
 
     def test_starting_position_included(self):
-        rejects(checks.check_randomness_ex_1, ex1_start_included, "has shape (6, 2), expected (5, 2)",
+        rejects(checks.check_randomness_ex_1, ex1_start_included, "has shape (61, 2), expected (60, 2)",
                 "starting position is included in the history (off by one)")
 
     def test_transposed_history(self):
@@ -117,7 +117,7 @@ class TestCheckEx1:
 
         with pytest.raises(AssertionError) as failure:
             checks.check_randomness_ex_1(broken)
-        assert "broken(keys=random.split(random.key(44), 5), starting_position=np.array([0, 0]))" in str(failure.value)
+        assert "broken(keys=random.split(random.key(44), 60), starting_position=np.array([0, 0]))" in str(failure.value)
         assert "raised NotImplementedError: replace this with your answer" in str(failure.value)
         assert isinstance(failure.value.__cause__, NotImplementedError)
 
