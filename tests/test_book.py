@@ -42,11 +42,13 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def copy_book(destination: Path) -> Path:
-    """A copy of the book: configuration, table of contents, chapters and package."""
+    """A copy of the book: configuration, table of contents, chapters, package, static files, extensions."""
     destination.mkdir(parents=True, exist_ok=True)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(ROOT / name, destination)
-    for name in ("book", "dl_workshop"):
+    # _static (favicon) and _ext (local Sphinx extension) are named by _config.yml;
+    # tests/test_canary.py is included by a chapter (literalinclude).
+    for name in ("book", "dl_workshop", "_static", "_ext", "tests"):
         shutil.copytree(ROOT / name, destination / name)
     return destination
 
