@@ -1,0 +1,570 @@
+"""The published site, in a real browser: what a learner sees.
+
+Works on the built site in ``_build/html`` (``make test`` runs it after the
+clean build; ``make site-tests`` runs it on whatever was built last). The site
+is served by ``http.server`` on 127.0.0.1, on a free port, and visited with
+Playwright driving Debian's Chromium (``make chromium`` installs it).
+
+Nothing leaves the machine: every request that is not for the local server is
+aborted and listed (the site must not need it), and external links are written
+to ``_build/screenshots/external-links.txt``, never fetched.
+
+Every page of ``_toc.yml`` (and the search and index pages) is visited once at
+1280 px in the light colour scheme and once at 375 px in the dark one. Each
+visit records what it found; the tests below then each check one property over
+all pages, and a failure lists every page and problem at once. Screenshots of
+every page, desktop and phone, full page, go to ``_build/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 800}
+
+# Visiting every page twice takes about a minute on 2 idle cores; this bounds
+# each test (the first one also pays for the visits), with room for a busy machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+
+def toc_files(toc: dict) -> list[str]:
+    """Every file of the table of contents, in order: root, parts, chapters, sections."""
+    found = [toc["root"]] if "root" in toc else []
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                found.append(entry["file"])
+            for key in ("parts", "chapters", "sections"):
+                walk(entry.get(key, []))
+
+    for key in ("parts", "chapters", "sections"):
+        walk(toc.get(key, []))
+    return [re.sub(r"\.(md|ipynb)$", "", name) for name in found]
+
+
+FILES = toc_files(TOC)
+PAGES = [f"{name}.html" for name in FILES] + [
+    name for name in ("search.html", "genindex.html") if (SITE / name).exists()
+]
+
+
+def source_of(page: str) -> Path | None:
+    name = page.removesuffix(".html")
+    return ROOT / f"{name}.md" if name in FILES else None
+
+
+def has_code_cells(page: str) -> bool:
+    source = source_of(page)
+    return source is not None and "{code-cell}" in source.read_text()
+
+
+def shot_name(page: str) -> str:
+    return page.removesuffix(".html").replace("/", "__")
+
+
+# --- what one visit records ----------------------------------------------------
+
+
+@dataclass
+class Visit:
+    page: str
+    status: int | None = None
+    console_errors: list[str] = field(default_factory=list)
+    local_failures: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)
+    image_problems: list[str] = field(default_factory=list)
+    math_problems: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+    solution_problems: list[str] = field(default_factory=list)
+    solutions: int = 0
+    formulas: int = 0
+    axe: list[dict] = field(default_factory=list)
+    attributes: dict = field(default_factory=dict)
+    scroll_width: int = 0
+    wide_elements: list[str] = field(default_factory=list)
+    theme: str = ""
+    background: str = ""
+    # axe-core fetches stylesheets itself, and resolves a relative @import
+    # against the page (GET /basic.css, 404): what happens while it runs is
+    # axe's doing, not the site's, and is not recorded.
+    auditing: bool = False
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+        pass
+
+
+class IdCollector(HTMLParser):
+    """The ids (and old-style anchor names) of an HTML file."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if value and (name == "id" or (tag == "a" and name == "name")):
+                self.ids.add(value)
+
+
+@functools.cache
+def static_ids(path: Path) -> frozenset[str]:
+    collector = IdCollector()
+    collector.feed(path.read_text(errors="replace"))
+    return frozenset(collector.ids)
+
+
+# Run in the page: images (made to load even if lazy), math, links, ids.
+INSPECT = """async () => {
+  const images = [...document.images];
+  await Promise.all(images.map(img => {
+    img.loading = 'eager';
+    if (img.complete) return null;
+    return new Promise(done => {
+      img.addEventListener('load', done); img.addEventListener('error', done);
+      setTimeout(done, 5000);
+    });
+  }));
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+  const describe = el => el.outerHTML.slice(0, 120);
+  return {
+    images: images.map(img => ({
+      src: img.currentSrc || img.src, loaded: img.complete && img.naturalWidth > 0,
+      alt: (img.getAttribute('alt') || '').trim(), html: describe(img)})),
+    math: [...document.querySelectorAll('.math')].map(el => ({
+      typeset: el.querySelector('mjx-container') !== null,
+      error: el.querySelector('mjx-merror') !== null, html: describe(el)})),
+    links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+    ids: [...document.querySelectorAll('[id]')].map(el => el.id),
+    solutions: document.querySelectorAll('.solution').length,
+  };
+}"""
+
+BUTTONS = """() => {
+  const href = selector => {
+    const el = document.querySelector(selector); return el ? el.href : null; };
+  return {
+    binder: href('.dropdown-launch-buttons a[href*="/v2/gh/"]'),
+    ipynb: href('a.btn-download-notebook-button'),
+    md: href('a.btn-download-source-button'),
+    repository: href('a.btn-source-repository-button'),
+    issues: href('a.btn-source-issues-button'),
+    theme_switch: document.querySelector('.theme-switch-button') !== null,
+  };
+}"""
+
+# Elements that stick out of a 375 px page and are not inside a scroll box.
+WIDE = """() => {
+  const width = document.documentElement.clientWidth;
+  const scrolls = el => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden') return true;
+    }
+    return false;
+  };
+  const fixed = el => {
+    for (let p = el; p; p = p.parentElement) {
+      if (getComputedStyle(p).position === 'fixed') return true;
+    }
+    return false;
+  };
+  return [...document.body.querySelectorAll('*')]
+    .filter(el => el.getBoundingClientRect().right > width + 1 && el.checkVisibility()
+                  && !scrolls(el) && !fixed(el))
+    .slice(0, 5)
+    .map(el => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}` +
+               `${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : ''}` +
+               ` (right edge at ${Math.round(el.getBoundingClientRect().right)} px)`);
+}"""
+
+
+FINISH_ANIMATIONS = """() => Promise.all(document.getAnimations()
+  .filter(a => a.effect && a.effect.getComputedTiming().iterations !== Infinity)
+  .map(a => a.finished.catch(() => null)))"""
+
+
+class Watcher:
+    """Blocks and lists external requests; records console errors and failed local requests.
+
+    One per browser page, reused for every visit: ``visit`` is the one now recorded.
+    """
+
+    def __init__(self, page, base: str) -> None:
+        self.base = base
+        self.visit = Visit("")
+        page.route("**/*", self.route)
+        page.on("console", self.console)
+        page.on("pageerror", lambda error: self.record(self.visit.console_errors, f"uncaught: {error}"))
+        page.on("requestfailed", lambda request: self.failed(request.url, str(request.failure)))
+        page.on("response", lambda response: response.status >= 400 and self.failed(response.url, f"HTTP {response.status}"))
+
+    def record(self, where: list[str], what: str) -> None:
+        if not self.visit.auditing:
+            where.append(what)
+
+    def route(self, request_route) -> None:
+        url = request_route.request.url
+        if url.startswith(self.base) or not url.startswith(("http:", "https:", "ws:", "wss:")):
+            request_route.continue_()
+        else:
+            self.visit.external_requests.append(url)
+            request_route.abort()
+
+    def console(self, message) -> None:
+        if message.type != "error":
+            return
+        location = message.location.get("url", "")
+        if location in self.visit.external_requests:
+            return  # the blocked request itself, listed in external_requests
+        self.record(self.visit.console_errors, f"{message.text} (at {location or 'page'})")
+
+    def failed(self, url: str, why: str) -> None:
+        if url.startswith(self.base):
+            self.record(self.visit.local_failures, f"{url[len(self.base):]}: {why}")
+
+
+def check_solutions(page, visit: Visit) -> None:
+    """Each solution's content is hidden until its toggle is clicked, and shown after."""
+    solutions = page.locator(".solution")
+    for index in range(solutions.count()):
+        solution = solutions.nth(index)
+        label = f"solution {index + 1} ({solution.get_attribute('id')})"
+        content = solution.locator(":scope > :not(.admonition-title)")
+        if content.count() == 0:
+            visit.solution_problems.append(f"{label}: has no content")
+            continue
+        if any(content.nth(i).is_visible() for i in range(content.count())):
+            visit.solution_problems.append(f"{label}: its content is visible before the toggle is clicked")
+        toggle = solution.locator(".toggle-button")
+        if toggle.count() != 1:
+            visit.solution_problems.append(f"{label}: has {toggle.count()} toggle buttons, not 1")
+            continue
+        toggle.click()
+        try:
+            content.first.wait_for(state="visible", timeout=3000)
+        except Exception:  # noqa: BLE001 (Playwright's TimeoutError)
+            visit.solution_problems.append(f"{label}: its content is still hidden after the toggle is clicked")
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not (SITE / "index.html").exists():
+        pytest.fail(f"No built site in {SITE}: run `make book` (or `make test`) first.")
+    handler = functools.partial(QuietHandler, directory=str(SITE))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (installs Debian's chromium).")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def visits(server, browser) -> dict[str, tuple[Visit, Visit]]:
+    """Every page visited at desktop width (light scheme) and at phone width (dark)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    found: dict[str, tuple[Visit, Visit]] = {}
+    sizes = {
+        # Desktop: the full axe audit (after the solutions are opened).
+        "desktop": (DESKTOP, "light", {"resultTypes": ["violations"]}),
+        # Phone, dark: what the colour mode changes, colour contrast.
+        "phone": (PHONE, "dark", {"runOnly": ["color-contrast"], "resultTypes": ["violations"]}),
+    }
+    for size, (viewport, scheme, axe_options) in sizes.items():
+        context = browser.new_context(viewport=viewport, color_scheme=scheme)
+        page = context.new_page()
+        watcher = Watcher(page, server)
+        for page_name in PAGES:
+            visit = watcher.visit = Visit(page_name)
+            response = page.goto(server + page_name, wait_until="load")
+            visit.status = response.status if response else None
+            seen = page.evaluate(INSPECT)
+            visit.links = seen["links"]
+            visit.ids = set(seen["ids"])
+            visit.solutions = seen["solutions"]
+            visit.formulas = len(seen["math"])
+            for image in seen["images"]:
+                if not image["loaded"]:
+                    visit.image_problems.append(f"image did not load: {image['src']}")
+                if not image["alt"]:
+                    visit.image_problems.append(f"image without alt text: {image['html']}")
+            for math in seen["math"]:
+                if math["error"] or not math["typeset"]:
+                    visit.math_problems.append(
+                        f"math {'with a MathJax error' if math['error'] else 'not typeset'}: {math['html']}"
+                    )
+            visit.attributes = page.evaluate(BUTTONS)
+            visit.scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            if visit.scroll_width > viewport["width"]:
+                visit.wide_elements = page.evaluate(WIDE)
+            visit.theme = page.evaluate("document.documentElement.dataset.theme")
+            visit.background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+            page.screenshot(path=SHOTS / f"{shot_name(page_name)}-{size}.png", full_page=True)
+            if size == "desktop":
+                # After the screenshot (which shows them closed): open every
+                # solution, so that axe checks their content too.
+                check_solutions(page, visit)
+                # Let the toggles' fade-in end: axe measures the contrast of
+                # text as drawn, and half-faded text fails it.
+                page.evaluate(FINISH_ANIMATIONS)
+            visit.auditing = True
+            visit.axe = axe.run(page, options=axe_options).response["violations"]
+            found[page_name] = (visit,) if size == "desktop" else (found[page_name][0], visit)
+        context.close()
+    return found
+
+
+def report(problems: list[str], what: str) -> str:
+    return f"{len(problems)} {what}:\n" + "\n".join(f"  {problem}" for problem in problems)
+
+
+def every_visit(visits):
+    for page_name, (wide, narrow) in visits.items():
+        yield page_name, "1280 px, light", wide
+        yield page_name, "375 px, dark", narrow
+
+
+# --- the tests --------------------------------------------------------------
+
+
+def test_the_table_of_contents_names_the_pages():
+    assert "book/index" in FILES and "book/02-prng-keys" in FILES, FILES
+    missing = [page for page in PAGES if not (SITE / page).exists()]
+    assert not missing, report(missing, "pages of _toc.yml are not in the built site")
+
+
+def test_every_page_loads_with_no_console_error_and_no_failed_request(visits):
+    problems = []
+    for page_name, how, visit in every_visit(visits):
+        if visit.status != 200:
+            problems.append(f"{page_name} ({how}): HTTP {visit.status}")
+        problems += [f"{page_name} ({how}): console error: {error}" for error in visit.console_errors]
+        problems += [f"{page_name} ({how}): failed request: {failure}" for failure in visit.local_failures]
+    assert not problems, report(problems, "problems")
+
+
+def test_no_page_needs_anything_from_outside_the_site(visits):
+    """External requests are blocked; a page that makes one needs the internet to work."""
+    problems = sorted(
+        {f"{page_name}: requested {url}" for page_name, _, visit in every_visit(visits) for url in visit.external_requests}
+    )
+    assert not problems, report(problems, "requests for resources outside the site (blocked)")
+
+
+def test_the_root_redirects_to_the_first_page(server, browser):
+    page = browser.new_page()
+    try:
+        page.goto(server, wait_until="load")
+        page.wait_for_url(re.compile(re.escape(server + FILES[0] + ".html")), timeout=5000)
+    finally:
+        page.close()
+
+
+def test_every_image_loads_and_has_alt_text(visits):
+    problems = [
+        f"{page_name}: {problem}" for page_name, (wide, _) in visits.items() for problem in wide.image_problems
+    ]
+    assert not problems, report(problems, "image problems")
+
+
+def test_every_formula_is_typeset(visits):
+    problems = [f"{page_name}: {problem}" for page_name, (wide, _) in visits.items() for problem in wide.math_problems]
+    assert not problems, report(problems, "formulas not rendered")
+    assert any(wide.formulas for wide, _ in visits.values()), "no page has a formula: is MathJax still used?"
+
+
+def test_solutions_are_hidden_until_their_toggle_is_clicked(visits):
+    exercise_pages = [name for name, (wide, _) in visits.items() if wide.solutions]
+    assert exercise_pages, "no page has a solution (.solution): the exercise pages have changed"
+    problems = [
+        f"{page_name}: {problem}" for page_name, (wide, _) in visits.items() for problem in wide.solution_problems
+    ]
+    assert not problems, report(problems, "solution toggle problems")
+
+
+def test_search_finds_the_keys_chapter(server, browser):
+    page = browser.new_page()
+    try:
+        page.goto(server + "search.html?q=PRNGKey", wait_until="networkidle")
+        page.wait_for_selector("#search-results .search-summary", timeout=15000)
+        results = page.eval_on_selector_all("#search-results ul.search li a", "links => links.map(a => a.href)")
+    finally:
+        page.close()
+    target = server + "book/02-prng-keys.html"
+    assert any(urldefrag(url).url == target for url in results), (
+        f"search.html?q=PRNGKey: no result links to book/02-prng-keys.html; results: {results}"
+    )
+
+
+def test_launch_download_and_repository_buttons(visits, server):
+    repository = CONFIG["repository"]
+    url = repository["url"].rstrip("/")
+    org, repo = urlsplit(url).path.strip("/").split("/")[:2]
+    branch = repository.get("branch", "main")
+    book_path = (repository.get("path_to_book") or "").strip("/")
+    binderhub = CONFIG.get("launch_buttons", {}).get("binderhub_url", "").rstrip("/")
+    interface = CONFIG.get("launch_buttons", {}).get("notebook_interface", "classic")
+    tree = "lab/tree" if interface == "jupyterlab" else "tree"
+    problems = []
+    for name in FILES:
+        page_name = f"{name}.html"
+        buttons = visits[page_name][0].attributes
+        source = source_of(page_name)
+        in_repo = "/".join(part for part in (book_path, source.relative_to(ROOT).as_posix()) if part)
+        if buttons["repository"] != url:
+            problems.append(f"{page_name}: repository button is {buttons['repository']}, not {url}")
+        if not (buttons["issues"] or "").startswith(url + "/issues/new"):
+            problems.append(f"{page_name}: issues button is {buttons['issues']}")
+        if buttons["md"] != f"{server}_sources/{name}.md":
+            problems.append(f"{page_name}: .md download is {buttons['md']}, not _sources/{name}.md")
+        if has_code_cells(page_name):
+            expected = f"{binderhub}/v2/gh/{org}/{repo}/{branch}?urlpath={tree}/{in_repo}"
+            if buttons["binder"] != expected:
+                problems.append(f"{page_name}: Binder button is {buttons['binder']}, not {expected}")
+            if buttons["ipynb"] != f"{server}_sources/{name}.ipynb":
+                problems.append(f"{page_name}: .ipynb download is {buttons['ipynb']}, not _sources/{name}.ipynb")
+        if not buttons["theme_switch"]:
+            problems.append(f"{page_name}: no colour-mode switch")
+        # The downloads are there, and the .md one is the chapter's own source.
+        for key in ("md", "ipynb"):
+            if buttons[key] and not (SITE / unquote(urlsplit(buttons[key]).path).lstrip("/")).is_file():
+                problems.append(f"{page_name}: the {key} download {buttons[key]} is not in the site")
+        if buttons["md"]:
+            served = SITE / "_sources" / f"{name}.md"
+            if served.is_file() and served.read_text() != source.read_text():
+                problems.append(
+                    f"{page_name}: the .md download differs from {source.relative_to(ROOT)} "
+                    "(or the site is older than the source: run `make book`)"
+                )
+    assert not problems, report(problems, "button problems")
+
+
+def test_dark_mode_follows_the_system_and_the_switch(visits, browser, server):
+    problems = []
+    for page_name, (wide, narrow) in visits.items():
+        if (wide.theme, narrow.theme) != ("light", "dark"):
+            problems.append(f"{page_name}: data-theme is {wide.theme!r} in a light system, {narrow.theme!r} in a dark one")
+        elif wide.background == narrow.background:
+            problems.append(f"{page_name}: the same background {wide.background} in light and dark mode")
+    # The switch in the header: in a light system, one click gives dark mode,
+    # which changes the background and is kept on the next page.
+    context = browser.new_context(viewport=DESKTOP, color_scheme="light")
+    page = context.new_page()
+    try:
+        chapter = "book/02-prng-keys.html"
+        page.goto(server + chapter, wait_until="networkidle")
+        before = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        page.locator(".theme-switch-button:visible").first.click()
+        theme = page.evaluate("document.documentElement.dataset.theme")
+        after = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        if theme != "dark" or after == before:
+            problems.append(f"{chapter}: after a click on the switch, data-theme is {theme!r}, background {before} -> {after}")
+        page.goto(server + "book/03-many-draws.html", wait_until="networkidle")
+        kept = page.evaluate("document.documentElement.dataset.theme")
+        if kept != "dark":
+            problems.append(f"book/03-many-draws.html: the dark mode chosen on {chapter} was not kept ({kept!r})")
+    finally:
+        context.close()
+    assert not problems, report(problems, "colour-mode problems")
+
+
+def test_no_page_scrolls_sideways_on_a_phone(visits):
+    problems = [
+        f"{page_name}: the page is {narrow.scroll_width} px wide at 375 px; too wide: "
+        + ("; ".join(narrow.wide_elements) or "(no single element found)")
+        for page_name, (_, narrow) in visits.items()
+        if narrow.scroll_width > PHONE["width"]
+    ]
+    assert not problems, report(problems, "pages that scroll horizontally")
+
+
+def test_no_serious_or_critical_accessibility_violations(visits):
+    problems = []
+    for page_name, how, visit in every_visit(visits):
+        for violation in visit.axe:
+            if violation["impact"] in ("serious", "critical"):
+                targets = ", ".join(str(node["target"]) for node in violation["nodes"][:5])
+                problems.append(
+                    f"{page_name} ({how}): {violation['id']} ({violation['impact']}): "
+                    f"{violation['help']}; {len(violation['nodes'])} element(s): {targets}"
+                )
+    assert not problems, report(problems, "axe-core violations")
+
+
+def test_internal_links_and_anchors_resolve(visits, server):
+    """Every link within the site points at a file that exists, and at an id in it."""
+    problems, external = set(), set()
+    for page_name, (wide, _) in visits.items():
+        for link in wide.links:
+            if not link.startswith(server):
+                if link.startswith(("http:", "https:")):
+                    external.add(f"{link}\t{page_name}")
+                continue
+            target, fragment = urldefrag(link)
+            path = unquote(urlsplit(target).path).lstrip("/")
+            file = SITE / path
+            if path == "" or file.is_dir():
+                file = file / "index.html"
+            if not file.is_file():
+                problems.add(f"{page_name}: broken link to {path or '/'}")
+                continue
+            if fragment and file.suffix == ".html":
+                fragment = unquote(fragment)
+                ids = wide.ids if file == SITE / page_name else static_ids(file)
+                if fragment not in ids:
+                    problems.add(f"{page_name}: link to {path}#{fragment}: no such id in {file.relative_to(SITE)}")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "external-links.txt").write_text(
+        "# External links of the site (URL, then the page): listed, never fetched.\n"
+        + "".join(f"{line}\n" for line in sorted(external))
+    )
+    assert not problems, report(sorted(problems), "broken internal links")
