@@ -1,0 +1,95 @@
+"""The GitHub Actions workflows: valid, and with no security findings.
+
+Both tools run offline: check-jsonschema validates against the GitHub workflow
+schema it ships (``vendor.github-workflows``), and zizmor audits without asking
+GitHub (``--offline``), with its default persona. Every ``uses:`` is pinned by
+commit SHA with its version in a comment, and every checkout drops its token.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+
+
+def run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_the_three_workflows_are_there():
+    assert {path.name for path in WORKFLOWS} >= {"test.yml", "deploy.yml", "weekly.yml"}
+
+
+def test_workflows_match_the_github_workflow_schema():
+    result = run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_finds_nothing():
+    result = run([str(BIN / "zizmor"), "--offline", "--no-progress", ".github/workflows"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout, result.stdout + result.stderr
+
+
+def test_every_action_is_pinned_by_sha_with_its_version_and_checkout_keeps_no_token():
+    problems = []
+    for path in WORKFLOWS:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if match := re.search(r"uses:\s*(\S+)(.*)", line):
+                action, rest = match.groups()
+                if not re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", action):
+                    problems.append(f"{path.name}:{number}: {action} is not pinned by a full commit SHA")
+                if not re.fullmatch(r"\s*# v\d+(\.\d+)*\s*", rest):
+                    problems.append(f"{path.name}:{number}: {action} has no '# vX.Y.Z' comment")
+        for name, job in yaml.safe_load(path.read_text())["jobs"].items():
+            for step in job.get("steps", []):
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    if step.get("with", {}).get("persist-credentials") is not False:
+                        problems.append(f"{path.name}: job {name}: checkout without persist-credentials: false")
+    assert not problems, "\n".join(problems)
+
+
+def test_deploy_grants_write_permissions_only_to_the_deploy_job():
+    deploy = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
+    assert deploy["permissions"] == {"contents": "read"}
+    assert deploy["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    assert "permissions" not in deploy["jobs"]["build"]
+    assert deploy["concurrency"]["group"] == "pages"
+
+
+# --- the guards fail when they should ----------------------------------------------
+
+BAD_WORKFLOW = """\
+name: bad
+on: pull_request
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: echo "${{ github.event.pull_request.title }}"
+"""
+
+
+def test_zizmor_reports_a_mutable_tag_a_kept_token_and_an_injection(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text(BAD_WORKFLOW)
+    result = run([str(BIN / "zizmor"), "--offline", "--no-progress", str(bad)])
+    assert result.returncode != 0
+    for audit in ("unpinned-uses", "artipacked", "template-injection"):
+        assert audit in result.stdout, result.stdout
+
+
+def test_the_schema_check_rejects_a_job_without_runs_on(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text(BAD_WORKFLOW.replace("    runs-on: ubuntu-latest\n", ""))
+    result = run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(bad)])
+    assert result.returncode != 0, result.stdout
