@@ -6,6 +6,7 @@
 #   make clean   remove build output (keeps .venv)
 #   make lock    regenerate requirements.txt from requirements.in
 #   make bench   measure build, test and solution speed: _build/bench/report.md
+#   make site-tests  the built site in Chromium (make chromium installs it)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -22,7 +23,7 @@ JB_FLAGS := -W -n --keep-going
 NBVAL_FLAGS := -p tests.nbval_strict --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/nbval-sanitize.cfg -n auto --dist loadscope
 
-.PHONY: book test unit-tests test-build nbval serve clean lock bench
+.PHONY: book test unit-tests test-build nbval serve clean lock bench chromium site-tests
 
 # Build the site into _build/html, logging to _build/build.log. On failure,
 # repeat the lines that say what went wrong (page, warning, failing cell).
@@ -51,14 +52,17 @@ book: $(STAMP)
 	$(call build_site)
 	@echo "The book is built: open file://$(CURDIR)/_build/html/index.html (or run 'make serve')."
 
-# Unit tests, then a clean build (every page executed), then nbval on that build.
-test: $(STAMP)
+# Unit tests, then a clean build (every page executed), then nbval on that
+# build, then the built site in a browser.
+test: $(STAMP) chromium
 	$(MAKE) unit-tests
 	$(MAKE) test-build
 	$(MAKE) nbval
+	$(MAKE) site-tests
 
 unit-tests: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile --doctest-modules dl_workshop tests
+	$(BIN)/python -m pytest -n auto --dist loadfile --doctest-modules dl_workshop tests \
+	  --ignore=tests/test_site.py
 
 # A clean build executes every page (an empty execution cache has no hits),
 # which is what nbval needs as its reference.
@@ -68,6 +72,17 @@ test-build: $(STAMP)
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) _build/jupyter_execute
+
+# The built site (_build/html) in Debian's Chromium, driven by Playwright:
+# screenshots and external links in _build/screenshots.
+site-tests: $(STAMP) chromium
+	$(BIN)/python -m pytest tests/test_site.py
+
+# Debian's Chromium for the site test, installed only when it is missing
+# (Playwright's own browser download cannot work offline). Needs root (CI is).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 # Timings live here, never in tests: a report with the machine and versions.
 bench: $(STAMP)
