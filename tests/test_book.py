@@ -46,9 +46,9 @@ def copy_book(destination: Path) -> Path:
     destination.mkdir(parents=True, exist_ok=True)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(ROOT / name, destination)
-    # _static (favicon) and _ext (local Sphinx extension) are named by _config.yml;
-    # tests/test_canary.py is included by a chapter (literalinclude).
-    for name in ("book", "dl_workshop", "_static", "_ext", "tests"):
+    # _static (favicon), _ext (local Sphinx extension) and _templates are named by
+    # _config.yml; tests/test_canary.py is included by a chapter (literalinclude).
+    for name in ("book", "dl_workshop", "_static", "_ext", "_templates", "tests"):
         shutil.copytree(ROOT / name, destination / name)
     return destination
 
