@@ -7,6 +7,7 @@
 #   make lock    regenerate requirements.txt from requirements.in
 #   make bench   measure build, test and solution speed: _build/bench/report.md
 #   make site-tests  the built site in Chromium (make chromium installs it)
+#   make binder-test the chapters as Binder opens them, in JupyterLab (fresh venv)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -59,10 +60,11 @@ test: $(STAMP) chromium
 	$(MAKE) test-build
 	$(MAKE) nbval
 	$(MAKE) site-tests
+	$(MAKE) binder-test
 
 unit-tests: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadfile --doctest-modules dl_workshop tests \
-	  --ignore=tests/test_site.py
+	  --ignore=tests/test_site.py --ignore=tests/test_binder.py
 
 # A clean build executes every page (an empty execution cache has no hits),
 # which is what nbval needs as its reference.
@@ -83,6 +85,15 @@ site-tests: $(STAMP) chromium
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# Binder, simulated: a fresh venv installs .binder/requirements.txt and runs
+# .binder/postBuild, then every chapter is opened in its JupyterLab at its
+# launch link's path, run, and checked (screenshots in _build/screenshots).
+# Needs no built site; runs last in `make test`, after `test-build` has
+# emptied _build, so its launch links are checked against that fresh build.
+.PHONY: binder-test
+binder-test: $(STAMP) chromium
+	$(BIN)/python -m pytest tests/test_binder.py
 
 # Timings live here, never in tests: a report with the machine and versions.
 bench: $(STAMP)

@@ -1,0 +1,426 @@
+"""Binder, simulated: every chapter opens as a notebook and runs, as learners get it.
+
+A chapter's Binder button builds an image of the repository with repo2docker
+and opens ``lab/tree/<chapter>.md`` in JupyterLab. This test does the same on
+this machine, without Docker or network (apart from the package index):
+
+1. a copy of the repository: the files git tracks or would track (``git
+   ls-files -co --exclude-standard``), so no ``.venv`` or ``_build``;
+2. a new virtual environment, where ``pip install -r <config dir>/requirements.txt``
+   runs from the copy's root, then ``<config dir>/postBuild``, with that
+   environment first on PATH, as repo2docker runs them (the config dir is
+   found with repo2docker's rule: ``.binder/``, else ``binder/``, else the root);
+3. that environment's JupyterLab on 127.0.0.1, with an empty home: no saved
+   workspace and no user settings, like a new Binder container;
+4. Debian's Chromium (Playwright) opening every chapter of ``_toc.yml`` that has
+   code cells at the path of its Binder link, checking that it opened as a
+   notebook (not in the text editor), running all cells from the Run menu, and
+   checking that every cell ran, in order, with no error.
+
+The path opened is derived from ``_config.yml`` the way sphinx-book-theme
+builds the button; when the site is built (``_build/html``), the test also
+checks that the page's Binder link has exactly that path. Screenshots of every
+notebook after its run: ``_build/screenshots/binder-<chapter>.png``; a summary
+of every run: ``_build/screenshots/binder-report.json``.
+
+``make binder-test`` runs it; ``make test`` runs it last (about 5 minutes on 2
+busy cores: 1.5 to install the environment, 3 to run the chapters).
+"""
+
+from __future__ import annotations
+
+import html
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import jupytext
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1400, "height": 1000}
+
+# One chapter: open, start the kernel, run every cell. The slowest takes under
+# a minute on 2 busy cores; past this, the chapter fails and says which cells
+# had not finished.
+CHAPTER_SECONDS = 300
+# pytest-timeout's bound on each chapter's test (fixtures excluded: installing
+# the environment is bounded by the timeouts of its own commands, below).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(CHAPTER_SECONDS + 60, func_only=True)]
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+# What Binder's environment does not have: this project's virtual environment,
+# its test settings (PYTHONHASHSEED is exported by the Makefile) and any
+# Jupyter or XDG directory of the machine's user.
+DROPPED_VARIABLES = re.compile(
+    r"^(VIRTUAL_ENV|PYTHONPATH|PYTHONHOME|PYTHONHASHSEED|PYTHONSTARTUP|MPLBACKEND|MPLCONFIGDIR"
+    r"|CONDA_.*|JUPYTER.*|IPYTHONDIR|XDG_.*|PYTEST.*|JAX_.*|XLA_.*)$"
+)
+
+
+# --- what Binder opens ------------------------------------------------------------
+
+
+def toc_files(toc: dict) -> list[str]:
+    """Every file of the table of contents, in order: root, parts, chapters, sections."""
+    found = [toc["root"]] if "root" in toc else []
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                found.append(entry["file"])
+            for key in ("parts", "chapters", "sections"):
+                walk(entry.get(key, []))
+
+    for key in ("parts", "chapters", "sections"):
+        walk(toc.get(key, []))
+    return found
+
+
+def source_file(name: str) -> Path:
+    """The source of a table-of-contents entry (given with or without its suffix)."""
+    path = ROOT / name
+    if path.suffix in (".md", ".ipynb"):
+        return path
+    candidates = [path.with_suffix(suffix) for suffix in (".ipynb", ".md") if path.with_suffix(suffix).exists()]
+    assert candidates, f"_toc.yml names {name}, which is neither {name}.md nor {name}.ipynb"
+    return candidates[0]
+
+
+def code_cells(path: Path) -> list[dict]:
+    """The code cells of a chapter, as jupytext reads them (MyST markdown, as the book does)."""
+    notebook = jupytext.read(path, fmt="md:myst") if path.suffix == ".md" else jupytext.read(path)
+    return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+
+
+def launch_path(source: Path) -> str:
+    """The ``urlpath`` of the chapter's Binder link, built like sphinx-book-theme builds it.
+
+    ``lab/tree/`` (``launch_buttons.notebook_interface: jupyterlab``), then
+    ``repository.path_to_book``, then the page's path in the book, with the
+    suffix of its source file.
+    """
+    interface = CONFIG.get("launch_buttons", {}).get("notebook_interface", "classic")
+    assert interface == "jupyterlab", f"launch_buttons.notebook_interface is {interface!r}; this test opens JupyterLab"
+    book = (CONFIG.get("repository", {}).get("path_to_book") or "").strip("/")
+    return "/".join(part for part in ("lab/tree", book, source.relative_to(ROOT).as_posix()) if part)
+
+
+def binder_link_in_site(source: Path) -> str | None:
+    """The ``urlpath`` of the Binder link on the built page, or None if the page is not built."""
+    page = SITE / source.relative_to(ROOT).with_suffix(".html")
+    if not page.exists():
+        return None
+    binderhub = CONFIG["launch_buttons"]["binderhub_url"].rstrip("/")
+    links = [html.unescape(link) for link in re.findall(r'href="([^"]+)"', page.read_text())]
+    links = [link for link in links if link.startswith(f"{binderhub}/v2/")]
+    assert links, f"{page.relative_to(ROOT)} has no Binder link, though {source.name} has code cells"
+    paths = {parse_qs(urlsplit(link).query).get("urlpath", [""])[0] for link in links}
+    assert len(paths) == 1, f"{page.relative_to(ROOT)} has Binder links to different paths: {sorted(paths)}"
+    return paths.pop()
+
+
+CHAPTERS = [source for source in map(source_file, toc_files(TOC)) if code_cells(source)]
+
+
+def chapter_id(source: Path) -> str:
+    return source.relative_to(ROOT).with_suffix("").as_posix()
+
+
+# --- the Binder image, simulated -----------------------------------------------------
+
+
+def binder_dir(repo: Path) -> Path:
+    """Where repo2docker reads its configuration: ``.binder/``, else ``binder/``, else the root."""
+    dot, plain = repo / ".binder", repo / "binder"
+    assert not (dot.is_dir() and plain.is_dir()), "repo2docker refuses a repository with both binder/ and .binder/"
+    return dot if dot.is_dir() else plain if plain.is_dir() else repo
+
+
+def copy_repository(destination: Path) -> Path:
+    """The files git tracks or would track (not ignored), as Binder clones them."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_symlink() or source.is_file():  # a tracked file deleted in the worktree is skipped
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name, follow_symlinks=False)
+    return destination
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str], timeout: int) -> None:
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, (
+        f"`{' '.join(command)}` failed in {cwd} (exit {result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
+
+
+@dataclass
+class Binder:
+    url: str
+    repo: Path
+    home: Path
+    browser: object = None
+    seconds: dict = field(default_factory=dict)
+
+    def api(self, method: str, path: str) -> object:
+        """A call to the server's REST API, with the XSRF cookie and header it asks of a browser."""
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        opener.open(f"{self.url}/lab", timeout=30).close()  # sets the _xsrf cookie
+        xsrf = next(cookie.value for cookie in jar if cookie.name == "_xsrf")
+        request = urllib.request.Request(f"{self.url}/{path}", method=method, headers={"X-XSRFToken": xsrf})
+        with opener.open(request, timeout=30) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def forget(self) -> None:
+        """Shut down every kernel and delete the saved workspace: the next chapter opens fresh."""
+        for session in self.api("GET", "api/sessions"):
+            self.api("DELETE", f"api/sessions/{session['id']}")
+        for kernel in self.api("GET", "api/kernels"):
+            self.api("DELETE", f"api/kernels/{kernel['id']}")
+        shutil.rmtree(self.home / "workspaces", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def binder(tmp_path_factory) -> Iterator[Binder]:
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (installs Debian's chromium).")
+    base = tmp_path_factory.mktemp("binder")
+    repo = copy_repository(base / "repo")
+    config = binder_dir(repo)
+    venv, home = base / "venv", base / "home"
+    home.mkdir()
+
+    environment = {key: value for key, value in os.environ.items() if not DROPPED_VARIABLES.match(key)}
+    project_bin = str(Path(sys.executable).parent)
+    path = [entry for entry in environment.get("PATH", "").split(os.pathsep) if entry and entry != project_bin]
+    environment["PATH"] = os.pathsep.join([str(venv / "bin"), *path])
+
+    # repo2docker: a Python environment of the runtime.txt version, then
+    # `pip install -r <config>/requirements.txt` from the repository root. (pip's
+    # download cache is reused: the same files, fetched once.)
+    runtime = (config / "runtime.txt").read_text().strip()
+    here = f"python-{sys.version_info.major}.{sys.version_info.minor}"
+    assert runtime == here, f"{config.name}/runtime.txt asks Binder for {runtime}; this machine has {here}"
+    seconds = {}
+    started = time.monotonic()
+    run([sys.executable, "-m", "venv", str(venv)], cwd=base, env=environment, timeout=120)
+    requirements = (config / "requirements.txt").relative_to(repo).as_posix()
+    run([str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements],
+        cwd=repo, env=environment, timeout=1200)
+    seconds["install"] = round(time.monotonic() - started, 1)
+
+    # Binder's home is new and empty: no ~/.jupyter, no saved workspace, no user settings.
+    environment |= {
+        "HOME": str(home),
+        "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+        "JUPYTER_DATA_DIR": str(home / ".local/share/jupyter"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "user-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+    }
+    post_build = config / "postBuild"
+    assert os.access(post_build, os.X_OK), f"{post_build.relative_to(repo)} is not executable"
+    run([f"./{post_build.relative_to(repo)}"], cwd=repo, env=environment, timeout=120)
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (base / "jupyterlab.log").open("w")
+    # JupyterLab as Binder starts it, plus one flag that changes nothing a
+    # learner sees: window.jupyterapp, through which the test reads each
+    # cell's outputs from the notebook model. (The page cannot tell them
+    # apart: JupyterLab renders an error as application/vnd.jupyter.stderr,
+    # the same as a stream written to stderr.)
+    server = subprocess.Popen(
+        [str(venv / "bin/jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
+         "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={repo}",
+         "--LabApp.expose_app_in_browser=True",
+         # If this test is killed before it can stop the server, the server stops itself.
+         "--ServerApp.shutdown_no_activity_timeout=1200"],
+        cwd=repo, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        started = time.monotonic()
+        deadline = started + 120
+        while True:
+            assert server.poll() is None, f"JupyterLab exited:\n{(base / 'jupyterlab.log').read_text()[-3000:]}"
+            try:
+                urllib.request.urlopen(f"{url}/api/status", timeout=5).close()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert time.monotonic() < deadline, f"JupyterLab did not start:\n{(base / 'jupyterlab.log').read_text()[-3000:]}"
+                time.sleep(1)
+        seconds["server start"] = round(time.monotonic() - started, 1)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                yield Binder(url=url, repo=repo, home=home, browser=browser, seconds=seconds)
+            finally:
+                browser.close()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def report(binder):
+    """What each chapter's run gave, written to _build/screenshots/binder-report.json."""
+    runs: dict[str, dict] = {}
+    yield runs
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    summary = {"environment (seconds)": binder.seconds, "chapters": runs}
+    (SHOTS / "binder-report.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+
+# --- in JupyterLab ------------------------------------------------------------------
+
+MAIN = "#jp-main-dock-panel .jp-MainAreaWidget:not(.lm-mod-hidden)"
+# The code cells as the learner sees them: their prompts ("[ ]:", "[*]:", "[3]:").
+CELLS = f"""() => [...document.querySelectorAll('{MAIN} .jp-Notebook .jp-CodeCell')].map(cell => ({{
+    prompt: (cell.querySelector('.jp-InputArea-prompt')?.textContent ?? '').trim(),
+}}))"""
+# The code cells of the notebook in front, from its model: execution count,
+# tags and every output with its type (error, stream stderr/stdout, display).
+MODEL = """() => [...window.jupyterapp.shell.currentWidget.content.model.cells]
+    .filter(cell => cell.type === 'code')
+    .map(cell => cell.toJSON())
+    .map(cell => ({
+        count: cell.execution_count,
+        tags: cell.metadata.tags ?? [],
+        outputs: cell.outputs.map(out => ({
+            type: out.output_type === 'stream' ? out.name : out.output_type,
+            text: out.output_type === 'error' ? `${out.ename}: ${out.evalue}`
+                : out.output_type === 'stream' ? [].concat(out.text).join('') : '',
+        })),
+    }))"""
+KERNEL_IDLE = """() => [...document.querySelectorAll('#jp-main-statusbar .jp-StatusBar-TextItem')]
+    .some(item => /\\| Idle$/.test(item.textContent.trim()))"""
+
+
+def run_all_cells(page, started: float) -> list[dict]:
+    """Run > Run All Cells, then wait until every code cell shows an execution count."""
+    notebook = page.locator(f"{MAIN} .jp-Notebook").first
+    for attempt in range(3):
+        notebook.click()  # the menu acts on the notebook that has the focus
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        # A click that comes before the notebook's commands are ready does
+        # nothing; it shows as no prompt leaving "[ ]:".
+        try:
+            page.wait_for_function(f"({CELLS})().some(cell => cell.prompt !== '[ ]:')", timeout=15_000)
+            break
+        except Exception:
+            page.keyboard.press("Escape")
+    while True:
+        cells = page.evaluate(CELLS)
+        if all(re.fullmatch(r"\[\d+\]:", cell["prompt"]) for cell in cells):
+            return cells
+        if time.monotonic() - started > CHAPTER_SECONDS:
+            waiting = [f"cell {i + 1} {cell['prompt']}" for i, cell in enumerate(cells) if not re.fullmatch(r"\[\d+\]:", cell["prompt"])]
+            pytest.fail(f"cells still not run after {CHAPTER_SECONDS} s: {', '.join(waiting)}")
+        time.sleep(1)
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=chapter_id)
+def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, report, source):
+    expected = code_cells(source)
+    urlpath = launch_path(source)
+    in_site = binder_link_in_site(source)
+    if in_site is not None:
+        assert in_site == urlpath, f"the site's Binder link opens {in_site}; this test opens {urlpath}"
+
+    started = time.monotonic()
+    page = binder.browser.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(f"{binder.url}/{urlpath}", timeout=120_000)
+        page.wait_for_selector(f"{MAIN} .jp-Notebook .jp-CodeCell, {MAIN} .jp-FileEditor", timeout=120_000)
+        tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").first.text_content()
+        assert page.locator(f"{MAIN} .jp-FileEditor").count() == 0, f"{source.name} opened as text, not as a notebook"
+        assert tab == source.name, f"the tab in front is {tab!r}, not {source.name!r}"
+        # The notebook attaches its cells a few at a time: wait for all of them.
+        try:
+            page.wait_for_function(f"({CELLS})().length >= {len(expected)}", timeout=60_000)
+        except Exception:
+            pass
+        shown = len(page.evaluate(CELLS))
+        assert shown == len(expected), f"the notebook shows {shown} code cells; {source.name} has {len(expected)}"
+
+        page.wait_for_function(KERNEL_IDLE, timeout=120_000)
+        run_all_cells(page, started)
+        seconds = round(time.monotonic() - started, 1)
+        cells = page.evaluate(MODEL)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / f"binder-{source.stem}.png")
+    finally:
+        page.close()
+        binder.forget()
+
+    outputs = [(number, out) for number, cell in enumerate(cells, start=1) for out in cell["outputs"]]
+    report[chapter_id(source)] = {
+        "opened": urlpath,
+        "code cells": len(cells),
+        "outputs": len(outputs),
+        "errors": [f"cell {number}: {out['text']}" for number, out in outputs if out["type"] == "error"],
+        "stderr": [f"cell {number}: {out['text']}" for number, out in outputs if out["type"] == "stderr"],
+        "seconds": seconds,
+    }
+    # Run All in a new kernel numbers the cells 1, 2, 3...: every cell ran, once, in order.
+    assert [cell["count"] for cell in cells] == list(range(1, len(cells) + 1))
+    # An error only where the chapter raises one on purpose (the tag that also
+    # tells JupyterLab and nbval to go on), and nothing on stderr: no chapter
+    # writes there, so a warning (a red box for the learner) is a failure too.
+    problems = []
+    for number, cell in enumerate(cells, start=1):
+        for out in cell["outputs"]:
+            if out["type"] == "error" and "raises-exception" not in cell["tags"]:
+                problems.append(f"cell {number} raised {out['text'][:500]}")
+            if out["type"] == "stderr":
+                problems.append(f"cell {number} wrote to stderr: {out['text'][:500]}")
+    assert not problems, f"{source.name} on Binder:\n" + "\n".join(problems)
