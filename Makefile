@@ -96,7 +96,7 @@ binder-test: $(STAMP) chromium
 	$(BIN)/python -m pytest tests/test_binder.py
 
 # Timings live here, never in tests: a report with the machine and versions.
-bench: $(STAMP)
+bench: book chromium
 	$(BIN)/python -m benchmarks.run
 
 serve:
