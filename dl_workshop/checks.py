@@ -57,13 +57,24 @@ class Call:
         return AssertionError(text)
 
 
+NO_RETURN = "the function has no `return` statement (or still returns the stub's None)"
+
+
+def require_result(call: Call, result: Any, expected: str) -> Any:
+    """``result``, unless it is None: then a failure that says what was expected."""
+    if result is None:
+        raise call.fail(f"returned None, expected {expected}", NO_RETURN)
+    return result
+
+
+def unpack_array(call: Call, result: Any, expected: str) -> np.ndarray:
+    """The learner's single-array result as a NumPy array, or a clear failure."""
+    return np.asarray(require_result(call, result, expected))
+
+
 def unpack_pair(call: Call, result: Any, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
     """The learner's ``(first, second)`` result as NumPy arrays, or a clear failure."""
-    if result is None:
-        raise call.fail(
-            f"returned None, expected a pair ({names[0]}, {names[1]})",
-            "the function has no `return` statement (or still returns the stub's None)",
-        )
+    require_result(call, result, f"a pair ({names[0]}, {names[1]})")
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise call.fail(
             f"returned {describe(result)}, expected a pair ({names[0]}, {names[1]})",
@@ -304,11 +315,7 @@ def check_randomness_ex_4(fn: Callable[..., Any]) -> None:
         key = random.key(seed)
         call = Call(fn, [("key", key, f"random.key({seed})"), ("num_steps", num_steps, str(num_steps)),
                          ("drift", drift, str(drift)), ("volatility", volatility, str(volatility))])
-        result = call.run()
-        if result is None:
-            raise call.fail("returned None, expected the array of positions",
-                            "the function has no `return` statement (or still returns the stub's None)")
-        positions = np.asarray(result)
+        positions = unpack_array(call, call.run(), "the array of positions")
         expected = drifting_walk_reference(key, num_steps, drift, volatility)
 
         def diagnose() -> str | None:
@@ -352,11 +359,7 @@ def check_randomness_ex_5(fn: Callable[..., Any]) -> None:
         key = random.key(seed)
         call = Call(fn, [("key", key, f"random.key({seed})"), ("num_walks", num_walks, str(num_walks)),
                          ("num_steps", num_steps, str(num_steps))])
-        result = call.run()
-        if result is None:
-            raise call.fail("returned None, expected the array of mean squared displacements",
-                            "the function has no `return` statement (or still returns the stub's None)")
-        msd = np.asarray(result)
+        msd = unpack_array(call, call.run(), "the array of mean squared displacements")
         expected = msd_reference(key, num_walks, num_steps)
 
         def diagnose() -> str | None:
@@ -434,11 +437,7 @@ def check_fold_in_walk(fn: Callable[..., Any]) -> None:
     for seed, num_steps in cases:
         key = random.key(seed)
         call = Call(fn, [("key", key, f"random.key({seed})"), ("num_steps", num_steps, str(num_steps))])
-        result = run_without_key_reuse(call)
-        if result is None:
-            raise call.fail("returned None, expected the array of positions",
-                            "the function has no `return` statement (or still returns the stub's None)")
-        positions = np.asarray(result)
+        positions = unpack_array(call, run_without_key_reuse(call), "the array of positions")
         expected = fold_in_walk_reference(key, num_steps)
 
         def close(candidate: np.ndarray) -> bool:
@@ -501,9 +500,7 @@ def check_fingerprint(fn: Callable[..., Any]) -> None:
         got = call.run()
         array = np.asarray(x)
         expected = fingerprint_reference(array)
-        if got is None:
-            raise call.fail("returned None, expected the hex digest, a string of 64 hex digits",
-                            "the function has no `return` statement (or still returns the stub's None)")
+        require_result(call, got, "the hex digest, a string of 64 hex digits")
         if isinstance(got, bytes):
             raise call.fail(f"returned {len(got)} bytes, expected a string of 64 hex digits",
                             "return digest.hexdigest() (text), not digest.digest() (bytes)")
@@ -552,11 +549,7 @@ def check_worker_draws(fn: Callable[..., Any]) -> None:
     for seed, worker_ids, num_draws in cases:
         call = Call(fn, [("seed", seed, str(seed)), ("worker_ids", list(worker_ids), str(worker_ids)),
                          ("num_draws", num_draws, str(num_draws))])
-        result = call.run()
-        if result is None:
-            raise call.fail("returned None, expected the array of draws",
-                            "the function has no `return` statement (or still returns the stub's None)")
-        draws = np.asarray(result)
+        draws = unpack_array(call, call.run(), "the array of draws")
         expected = worker_draws_reference(seed, worker_ids, num_draws)
 
         def diagnose() -> str | None:

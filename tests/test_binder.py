@@ -51,6 +51,8 @@ import jupytext
 import pytest
 import yaml
 
+from tests.book_toc import toc_files
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
@@ -87,22 +89,6 @@ DROPPED_VARIABLES = re.compile(
 
 
 # --- what Binder opens ------------------------------------------------------------
-
-
-def toc_files(toc: dict) -> list[str]:
-    """Every file of the table of contents, in order: root, parts, chapters, sections."""
-    found = [toc["root"]] if "root" in toc else []
-
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            if "file" in entry:
-                found.append(entry["file"])
-            for key in ("parts", "chapters", "sections"):
-                walk(entry.get(key, []))
-
-    for key in ("parts", "chapters", "sections"):
-        walk(toc.get(key, []))
-    return found
 
 
 def source_file(name: str) -> Path:

@@ -30,6 +30,8 @@ from urllib.parse import unquote, urldefrag, urlsplit
 import pytest
 import yaml
 
+from tests.book_toc import toc_files
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
@@ -53,24 +55,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 
-
-def toc_files(toc: dict) -> list[str]:
-    """Every file of the table of contents, in order: root, parts, chapters, sections."""
-    found = [toc["root"]] if "root" in toc else []
-
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            if "file" in entry:
-                found.append(entry["file"])
-            for key in ("parts", "chapters", "sections"):
-                walk(entry.get(key, []))
-
-    for key in ("parts", "chapters", "sections"):
-        walk(toc.get(key, []))
-    return [re.sub(r"\.(md|ipynb)$", "", name) for name in found]
-
-
-FILES = toc_files(TOC)
+FILES = [re.sub(r"\.(md|ipynb)$", "", name) for name in toc_files(TOC)]
 PAGES = [f"{name}.html" for name in FILES] + [
     name for name in ("search.html", "genindex.html") if (SITE / name).exists()
 ]

@@ -1,0 +1,26 @@
+"""The files listed in the book's table of contents, for the tests that visit every page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def toc_files(toc: dict | None = None) -> list[str]:
+    """Every file of the table of contents, in order: root, parts, chapters, sections."""
+    toc = toc if toc is not None else yaml.safe_load((ROOT / "_toc.yml").read_text())
+    found = [toc["root"]] if "root" in toc else []
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                found.append(entry["file"])
+            for key in ("parts", "chapters", "sections"):
+                walk(entry.get(key, []))
+
+    for key in ("parts", "chapters", "sections"):
+        walk(toc.get(key, []))
+    return found
