@@ -1,4 +1,4 @@
-"""The files listed in the book's table of contents, for the tests that visit every page."""
+"""What the tests that visit the built site or launch chapters share: paths, the browser, the pages."""
 
 from __future__ import annotations
 
@@ -7,6 +7,19 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+# Debian's Chromium (`make chromium`); Playwright's own browser download cannot work offline.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def toc_files(toc: dict | None = None) -> list[str]:
