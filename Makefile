@@ -1,13 +1,14 @@
 # Deterministic Randomness with JAX: build and test the course.
 #
 #   make book    set up .venv (pinned) and build the site into _build/html
-#   make test    set up .venv (pinned) and run every test (unit, build, nbval)
+#   make test    set up .venv (pinned) and run every test (unit, build, nbval,
+#                site in a browser, Binder), in parallel where they allow it
 #   make serve   preview the built site on http://127.0.0.1:$(PORT)
-#   make clean   remove build output (keeps .venv)
+#   make clean   remove build output and JAX's compilation cache (keeps .venv)
 #   make lock    regenerate requirements.txt from requirements.in
 #   make bench   measure build, test and solution speed: _build/bench/report.md
 #   make site-tests  the built site in Chromium (make chromium installs it)
-#   make binder-test the chapters as Binder opens them, in JupyterLab (fresh venv)
+#   make binder-test the chapters as Binder opens them, in JupyterLab (own venv)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -18,6 +19,17 @@ SHELL  := bash
 
 # Exact reproduction: the same hash seed in the build, in nbval and in the tests.
 export PYTHONHASHSEED := 0
+# JAX keeps what it compiles on disk (.cache/jax) and reuses it in every later
+# process: nbval, Binder's kernels and the next build compile nothing the
+# build compiled. A cached program is the one the compiler made, so results
+# are the same bit for bit (nbval checks exactly this: it compares a run that
+# compiled against one that read the cache). Every program is kept, however
+# fast it compiled (JAX keeps only those over 1 s by default). Bounding the
+# size (1 GB, least recently used out first) also makes JAX lock the cache, so
+# that parallel processes never read an entry that another one is writing.
+export JAX_COMPILATION_CACHE_DIR := $(CURDIR)/.cache/jax
+export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS := 0
+export JAX_COMPILATION_CACHE_MAX_SIZE := 1000000000
 # Builds are strict: warnings are errors, broken references are reported, and
 # every problem of the run is listed before it fails.
 JB_FLAGS := -W -n --keep-going
@@ -29,11 +41,12 @@ NBVAL_FLAGS := -p tests.nbval_strict --nbval --nbval-current-env \
 # Build the site into _build/html, logging to _build/build.log. On failure,
 # repeat the lines that say what went wrong (page, warning, failing cell).
 # Pages that use a changed module of dl_workshop are executed again first
-# (the execution cache alone only notices changed code cells).
+# (the execution cache alone only notices changed code cells). Pages are read,
+# and so executed, in parallel, one per core (scripts/jb_build.py says how).
 define build_site
 	@mkdir -p _build
 	@$(BIN)/python scripts/refresh_cache.py _build
-	@set -o pipefail; $(BIN)/jupyter-book build . $(1) $(JB_FLAGS) 2>&1 | tee _build/build.log || { \
+	@set -o pipefail; $(BIN)/python scripts/jb_build.py . $(1) $(JB_FLAGS) 2>&1 | tee _build/build.log || { \
 	  echo; echo "==== The build failed. What went wrong (full log: _build/build.log): ===="; \
 	  grep -E "(WARNING|ERROR):" _build/build.log | grep -v IPKernelApp; \
 	  grep -A 14 "An error occurred while executing the following cell" _build/build.log; \
@@ -53,23 +66,28 @@ book: $(STAMP)
 	$(call build_site)
 	@echo "The book is built: open file://$(CURDIR)/_build/html/index.html (or run 'make serve')."
 
-# Unit tests, then a clean build (every page executed), then nbval on that
-# build, then the built site in a browser.
+# Every test, in three phases, each using both cores: the unit tests beside
+# the Binder simulation (which needs no built site); a clean build that
+# executes every page; then nbval on that build beside the built site in a
+# browser. Within a phase each step's output is printed whole when it ends and
+# a failing step does not stop the other; make names every step that failed.
+# (All five at once is slower: oversubscribed, the two cores do more work.)
 test: $(STAMP) chromium
-	$(MAKE) unit-tests
-	$(MAKE) test-build
-	$(MAKE) nbval
-	$(MAKE) site-tests
-	$(MAKE) binder-test
+	@status=0; \
+	$(MAKE) --no-print-directory -k -j2 --output-sync=target unit-tests binder-test || status=1; \
+	{ $(MAKE) --no-print-directory test-build && \
+	  $(MAKE) --no-print-directory -k -j2 --output-sync=target nbval site-tests; } || status=1; \
+	exit $$status
 
 unit-tests: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile --doctest-modules dl_workshop tests \
+	$(BIN)/python -m pytest -n auto --dist loadgroup --doctest-modules dl_workshop tests \
 	  --ignore=tests/test_site.py --ignore=tests/test_binder.py
 
 # A clean build executes every page (an empty execution cache has no hits),
-# which is what nbval needs as its reference.
+# which is what nbval needs as its reference. _build is emptied but for
+# _build/screenshots, where the Binder test may be writing while this builds.
 test-build: $(STAMP)
-	rm -rf _build
+	@mkdir -p _build && find _build -mindepth 1 -maxdepth 1 ! -name screenshots -exec rm -rf {} +
 	$(call build_site,--all)
 
 nbval: $(STAMP)
@@ -86,14 +104,14 @@ chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-# Binder, simulated: a fresh venv installs .binder/requirements.txt and runs
-# .binder/postBuild, then every chapter is opened in its JupyterLab at its
-# launch link's path, run, and checked (screenshots in _build/screenshots).
-# Needs no built site; runs last in `make test`, after `test-build` has
-# emptied _build, so its launch links are checked against that fresh build.
+# Binder, simulated: a venv installs .binder/requirements.txt and runs
+# .binder/postBuild (made again only when those change; kept in .cache/binder),
+# then every chapter is opened in JupyterLab at its launch link's path, run,
+# and checked (screenshots in _build/screenshots). Two JupyterLabs, each with
+# half the chapters. Needs no built site.
 .PHONY: binder-test
 binder-test: $(STAMP) chromium
-	$(BIN)/python -m pytest tests/test_binder.py
+	$(BIN)/python -m pytest -n 2 tests/test_binder.py
 
 # Timings live here, never in tests: a report with the machine and versions.
 bench: book chromium
@@ -104,7 +122,7 @@ serve:
 	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
 clean:
-	rm -rf _build
+	rm -rf _build .cache
 
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv

@@ -37,3 +37,16 @@ def toc_files(toc: dict | None = None) -> list[str]:
     for key in ("parts", "chapters", "sections"):
         walk(toc.get(key, []))
     return found
+
+
+def launch_path(config: dict, source: str) -> str:
+    """The ``urlpath`` of a chapter's Binder link, built like sphinx-book-theme builds it.
+
+    ``lab/tree/`` (``launch_buttons.notebook_interface: jupyterlab``), then
+    ``repository.path_to_book``, then ``source``: the chapter's path in the
+    book, with the suffix of its source file.
+    """
+    interface = config.get("launch_buttons", {}).get("notebook_interface", "classic")
+    tree = "lab/tree" if interface == "jupyterlab" else "tree"
+    book = (config.get("repository", {}).get("path_to_book") or "").strip("/")
+    return "/".join(part for part in (tree, book, source) if part)

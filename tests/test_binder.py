@@ -9,27 +9,31 @@ this machine, without Docker or network (apart from the package index):
 2. a new virtual environment, where ``pip install -r <config dir>/requirements.txt``
    runs from the copy's root, then ``<config dir>/postBuild``, with that
    environment first on PATH, as repo2docker runs them (the config dir is
-   found with repo2docker's rule: ``.binder/``, else ``binder/``, else the root);
+   found with repo2docker's rule: ``.binder/``, else ``binder/``, else the root).
+   Like Binder's image, it is made again only when what it is made from
+   changes (the config dir, ``requirements.txt``, ``pyproject.toml``, the
+   Python): it lives in ``.cache/binder/`` between runs;
 3. that environment's JupyterLab on 127.0.0.1, with an empty home: no saved
-   workspace and no user settings, like a new Binder container;
+   workspace and no user settings, like a new Binder container (one per
+   pytest-xdist process: the Makefile runs two, each taking half the chapters);
 4. Debian's Chromium (Playwright) opening every chapter of ``_toc.yml`` that has
    code cells at the path of its Binder link, checking that it opened as a
    notebook (not in the text editor), running all cells from the Run menu, and
    checking that every cell ran, in order, with no error.
 
 The path opened is derived from ``_config.yml`` the way sphinx-book-theme
-builds the button; when the site is built (``_build/html``), the test also
-checks that the page's Binder link has exactly that path. Screenshots of every
+builds the button (``tests.book_site.launch_path``); tests/test_site.py checks
+that every built page's Binder link has exactly that path. This test needs no
+built site, so ``make test`` runs it while the book builds. Screenshots of every
 notebook after its run: ``_build/screenshots/binder-<chapter>.png``; a summary
 of every run: ``_build/screenshots/binder-report.json``.
 
-``make binder-test`` runs it; ``make test`` runs it last (about 5 minutes on 2
-busy cores: 1.5 to install the environment, 3 to run the chapters).
+``make binder-test`` runs it; ``make test`` runs it last.
 """
 
 from __future__ import annotations
 
-import html
+import hashlib
 import http.cookiejar
 import json
 import os
@@ -45,13 +49,13 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
+import filelock
 import jupytext
 import pytest
 import yaml
 
-from tests.book_site import CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, SITE, toc_files
+from tests.book_site import CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, launch_path, toc_files
 
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -68,11 +72,17 @@ TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 
 # What Binder's environment does not have: this project's virtual environment,
 # its test settings (PYTHONHASHSEED is exported by the Makefile) and any
-# Jupyter or XDG directory of the machine's user.
+# Jupyter or XDG directory of the machine's user. Kept: the Makefile's JAX
+# compilation cache (JAX_COMPILATION_CACHE_*, JAX_PERSISTENT_CACHE_*), which
+# changes how long a first call takes and nothing it returns, so the kernels
+# here reuse what the build compiled.
 DROPPED_VARIABLES = re.compile(
     r"^(VIRTUAL_ENV|PYTHONPATH|PYTHONHOME|PYTHONHASHSEED|PYTHONSTARTUP|MPLBACKEND|MPLCONFIGDIR"
-    r"|CONDA_.*|JUPYTER.*|IPYTHONDIR|XDG_.*|PYTEST.*|JAX_.*|XLA_.*)$"
+    r"|CONDA_.*|JUPYTER.*|IPYTHONDIR|XDG_.*|PYTEST.*|(?!JAX_COMPILATION_CACHE_|JAX_PERSISTENT_CACHE_)JAX_.*|XLA_.*)$"
 )
+# The copy of the repository and its Binder environment: kept between runs, the
+# environment made again when what it is made from changes (see image_key).
+CACHE = ROOT / ".cache" / "binder"
 
 
 # --- what Binder opens ------------------------------------------------------------
@@ -94,33 +104,6 @@ def code_cells(path: Path) -> list[dict]:
     return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
 
 
-def launch_path(source: Path) -> str:
-    """The ``urlpath`` of the chapter's Binder link, built like sphinx-book-theme builds it.
-
-    ``lab/tree/`` (``launch_buttons.notebook_interface: jupyterlab``), then
-    ``repository.path_to_book``, then the page's path in the book, with the
-    suffix of its source file.
-    """
-    interface = CONFIG.get("launch_buttons", {}).get("notebook_interface", "classic")
-    assert interface == "jupyterlab", f"launch_buttons.notebook_interface is {interface!r}; this test opens JupyterLab"
-    book = (CONFIG.get("repository", {}).get("path_to_book") or "").strip("/")
-    return "/".join(part for part in ("lab/tree", book, source.relative_to(ROOT).as_posix()) if part)
-
-
-def binder_link_in_site(source: Path) -> str | None:
-    """The ``urlpath`` of the Binder link on the built page, or None if the page is not built."""
-    page = SITE / source.relative_to(ROOT).with_suffix(".html")
-    if not page.exists():
-        return None
-    binderhub = CONFIG["launch_buttons"]["binderhub_url"].rstrip("/")
-    links = [html.unescape(link) for link in re.findall(r'href="([^"]+)"', page.read_text())]
-    links = [link for link in links if link.startswith(f"{binderhub}/v2/")]
-    assert links, f"{page.relative_to(ROOT)} has no Binder link, though {source.name} has code cells"
-    paths = {parse_qs(urlsplit(link).query).get("urlpath", [""])[0] for link in links}
-    assert len(paths) == 1, f"{page.relative_to(ROOT)} has Binder links to different paths: {sorted(paths)}"
-    return paths.pop()
-
-
 CHAPTERS = [source for source in map(source_file, toc_files(TOC)) if code_cells(source)]
 
 
@@ -138,18 +121,31 @@ def binder_dir(repo: Path) -> Path:
     return dot if dot.is_dir() else plain if plain.is_dir() else repo
 
 
-def copy_repository(destination: Path) -> Path:
-    """The files git tracks or would track (not ignored), as Binder clones them."""
+def repository_files() -> list[str]:
+    """The files git tracks or would track (not ignored), as Binder clones them; not a deleted one."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout.split("\0")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_symlink() or source.is_file():  # a tracked file deleted in the worktree is skipped
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name, follow_symlinks=False)
+    return sorted(name for name in listed if name and ((ROOT / name).is_symlink() or (ROOT / name).is_file()))
+
+
+def copy_repository(files: list[str], destination: Path) -> Path:
+    """Those files, copied into an emptied folder."""
+    shutil.rmtree(destination, ignore_errors=True)
+    for name in files:
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, destination / name, follow_symlinks=False)
     return destination
+
+
+def image_key(repo: Path, config: Path) -> str:
+    """A hash of what repo2docker's image depends on: the config folder, the lock, the package, the Python."""
+    digest = hashlib.sha256(sys.version.encode())
+    for path in sorted([*config.rglob("*"), repo / "requirements.txt", repo / "pyproject.toml"]):
+        if path.is_file():
+            digest.update(path.relative_to(repo).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def free_port() -> int:
@@ -200,29 +196,52 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (installs Debian's chromium).")
     base = tmp_path_factory.mktemp("binder")
-    repo = copy_repository(base / "repo")
-    config = binder_dir(repo)
-    venv, home = base / "venv", base / "home"
+    home = base / "home"
     home.mkdir()
-
+    repo, venv = CACHE / "repo", CACHE / "venv"
     environment = {key: value for key, value in os.environ.items() if not DROPPED_VARIABLES.match(key)}
     project_bin = str(Path(sys.executable).parent)
     path = [entry for entry in environment.get("PATH", "").split(os.pathsep) if entry and entry != project_bin]
     environment["PATH"] = os.pathsep.join([str(venv / "bin"), *path])
 
-    # repo2docker: a Python environment of the runtime.txt version, then
-    # `pip install -r <config>/requirements.txt` from the repository root. (pip's
-    # download cache is reused: the same files, fetched once.)
-    runtime = (config / "runtime.txt").read_text().strip()
-    here = f"python-{sys.version_info.major}.{sys.version_info.minor}"
-    assert runtime == here, f"{config.name}/runtime.txt asks Binder for {runtime}; this machine has {here}"
     seconds = {}
     started = time.monotonic()
-    run([sys.executable, "-m", "venv", str(venv)], cwd=base, env=environment, timeout=120)
-    requirements = (config / "requirements.txt").relative_to(repo).as_posix()
-    run([str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements],
-        cwd=repo, env=environment, timeout=1200)
-    seconds["install"] = round(time.monotonic() - started, 1)
+    # pytest-xdist runs chapters in two processes, each with its own JupyterLab
+    # and browser; they share one copy of the repository and one environment,
+    # which the first to come makes (the other waits on the lock, then finds
+    # them made).
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with filelock.FileLock(CACHE.with_suffix(".lock")):
+        files = repository_files()
+        content = hashlib.sha256(b"".join(name.encode() + b"\0" + (ROOT / name).read_bytes() for name in files)).hexdigest()
+        if not (repo / ".binder-copy").exists() or (repo / ".binder-copy").read_text() != content:
+            copy_repository(files, repo)
+            (repo / ".binder-copy").write_text(content)
+        config = binder_dir(repo)
+        runtime = (config / "runtime.txt").read_text().strip()
+        here = f"python-{sys.version_info.major}.{sys.version_info.minor}"
+        assert runtime == here, f"{config.name}/runtime.txt asks Binder for {runtime}; this machine has {here}"
+        # The image, made again only when what repo2docker reads changes (like
+        # Binder, which reuses an image while the repository's files are the same).
+        image = image_key(repo, config)
+        stamp = venv / ".binder-image"
+        if not (stamp.exists() and stamp.read_text() == image):
+            shutil.rmtree(venv, ignore_errors=True)
+            # repo2docker: a Python environment of the runtime.txt version, then
+            # `pip install -r <config>/requirements.txt` from the repository root.
+            # (pip's download cache is reused: the same files, fetched once.)
+            run([sys.executable, "-m", "venv", str(venv)], cwd=base, env=environment, timeout=120)
+            requirements = (config / "requirements.txt").relative_to(repo).as_posix()
+            run([str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements],
+                cwd=repo, env=environment, timeout=1200)
+            post_build = config / "postBuild"
+            assert os.access(post_build, os.X_OK), f"{post_build.relative_to(repo)} is not executable"
+            # postBuild: once, as the image's last step, with the image's HOME (a scratch one here).
+            run([f"./{post_build.relative_to(repo)}"], cwd=repo, env={**environment, "HOME": str(base)}, timeout=120)
+            stamp.write_text(image)
+            seconds["install"] = round(time.monotonic() - started, 1)
+        else:
+            seconds["install"] = f"reused ({venv.relative_to(ROOT)}: {stamp.name} matches)"
 
     # Binder's home is new and empty: no ~/.jupyter, no saved workspace, no user settings.
     environment |= {
@@ -233,9 +252,6 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
         "JUPYTERLAB_SETTINGS_DIR": str(home / "user-settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
     }
-    post_build = config / "postBuild"
-    assert os.access(post_build, os.X_OK), f"{post_build.relative_to(repo)} is not executable"
-    run([f"./{post_build.relative_to(repo)}"], cwd=repo, env=environment, timeout=120)
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -283,12 +299,23 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
 
 @pytest.fixture(scope="module")
 def report(binder):
-    """What each chapter's run gave, written to _build/screenshots/binder-report.json."""
+    """What each chapter's run gave, added to _build/screenshots/binder-report.json.
+
+    The processes of one run (pytest-xdist) add to the same file; a new run starts it again.
+    """
     runs: dict[str, dict] = {}
     yield runs
     SHOTS.mkdir(parents=True, exist_ok=True)
-    summary = {"environment (seconds)": binder.seconds, "chapters": runs}
-    (SHOTS / "binder-report.json").write_text(json.dumps(summary, indent=2) + "\n")
+    path = SHOTS / "binder-report.json"
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with filelock.FileLock(path.with_suffix(".lock")):
+        summary = json.loads(path.read_text()) if path.exists() else {}
+        if not run_id or summary.get("run") != run_id:
+            summary = {"run": run_id, "environment (seconds)": {}, "chapters": {}}
+        summary["environment (seconds)"][worker] = binder.seconds
+        summary["chapters"] = dict(sorted({**summary["chapters"], **runs}.items()))
+        path.write_text(json.dumps(summary, indent=2) + "\n")
 
 
 # --- in JupyterLab ------------------------------------------------------------------
@@ -343,10 +370,11 @@ def run_all_cells(page, started: float) -> list[dict]:
 @pytest.mark.parametrize("source", CHAPTERS, ids=chapter_id)
 def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, report, source):
     expected = code_cells(source)
-    urlpath = launch_path(source)
-    in_site = binder_link_in_site(source)
-    if in_site is not None:
-        assert in_site == urlpath, f"the site's Binder link opens {in_site}; this test opens {urlpath}"
+    interface = CONFIG.get("launch_buttons", {}).get("notebook_interface", "classic")
+    assert interface == "jupyterlab", f"launch_buttons.notebook_interface is {interface!r}; this test opens JupyterLab"
+    # The path of the chapter's Binder link (tests/test_site.py checks that the
+    # built page's button has exactly this path).
+    urlpath = launch_path(CONFIG, source.relative_to(ROOT).as_posix())
 
     started = time.monotonic()
     page = binder.browser.new_page(viewport=VIEWPORT)

@@ -1,7 +1,7 @@
 """The build and nbval guards, each proven by injecting its fault.
 
-Every test works on a temporary copy of the book (configuration, chapters,
-package) and runs the same commands, with the same flags, as the Makefile. A
+Every test works on a temporary book of one page, with this book's
+configuration, and runs the same commands, with the same flags, as the Makefile. A
 guard that never fails protects nothing: each test below shows one fault being
 caught, and the message that names it.
 """
@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 MAKEFILE = (ROOT / "Makefile").read_text()
 
-pytestmark = pytest.mark.slow
+# One process runs them all: they share one built page (the `builds` fixture).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
 
 
 def make_variable(name: str) -> list[str]:
@@ -41,37 +42,81 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
+# The faults are injected into a small page of the kinds of output the chapters
+# have (an array, a glued number, a figure), built with the book's own
+# configuration, extensions and templates: what is under test is the pipeline
+# (build flags, nbval and its plugin), and a small page keeps each test to
+# seconds. nbval on every real chapter is `make nbval`.
+PAGE = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# A page for injected faults
+
+```{code-cell} ipython3
+import matplotlib.pyplot as plt
+from jax import random
+from myst_nb import glue
+
+draws = random.normal(random.key(0), (5,))
+glue("num_draws", draws.size, display=False)
+draws
+```
+
+The page shows {glue:text}`num_draws` draws.
+
+```{code-cell} ipython3
+fig, ax = plt.subplots(figsize=(3, 2))
+ax.plot(draws, marker="o")
+plt.show()
+```
+"""
+
+
 def copy_book(destination: Path) -> Path:
-    """A copy of the book: configuration, table of contents, chapters, package, static files, extensions."""
+    """A book of one page (``page.md``) with this book's configuration, static files and extensions."""
     destination.mkdir(parents=True, exist_ok=True)
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(ROOT / name, destination)
-    # _static (favicon), _ext (local Sphinx extension) and _templates are named by
-    # _config.yml; tests/test_canary.py is included by a chapter (literalinclude).
-    for name in ("book", "dl_workshop", "_static", "_ext", "_templates", "tests"):
+    shutil.copy(ROOT / "_config.yml", destination)
+    (destination / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    (destination / "page.md").write_text(PAGE)
+    # _static (favicon, CSS), _ext (local Sphinx extensions) and _templates are named by _config.yml.
+    for name in ("_static", "_ext", "_templates"):
         shutil.copytree(ROOT / name, destination / name)
     return destination
 
 
 def build(book: Path) -> subprocess.CompletedProcess[str]:
-    """``jupyter-book build`` with the Makefile's flags."""
-    return run([str(BIN / "jupyter-book"), "build", ".", "--all", *make_variable("JB_FLAGS")], book)
+    """The Makefile's build command and flags (scripts/jb_build.py, JB_FLAGS), everything executed."""
+    return run([sys.executable, str(ROOT / "scripts" / "jb_build.py"), ".", "--all", *make_variable("JB_FLAGS")], book)
 
 
-def nbval(notebooks: Path) -> subprocess.CompletedProcess[str]:
-    """nbval with the Makefile's flags, run from the project root like ``make nbval``."""
+def nbval(notebooks: Path, workers: bool = False) -> subprocess.CompletedProcess[str]:
+    """nbval with the Makefile's flags, run from the project root like ``make nbval``.
+
+    For one small notebook, pytest-xdist's worker processes only add start-up
+    time: ``-n 0`` runs it in one process, unless ``workers`` (the refusal
+    test, since xdist is where a refused run once went on comparing).
+    """
     flags = [
         str(ROOT / flag) if flag.endswith(".cfg") else flag for flag in make_variable("NBVAL_FLAGS")
     ]
-    return run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *flags, str(notebooks)], ROOT)
+    one_process = [] if workers else ["-n", "0"]
+    return run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *flags, *one_process, str(notebooks)], ROOT)
 
 
 def output(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout + result.stderr
 
 
-def append_to_page(book: Path, page: str, text: str) -> None:
-    path = book / "book" / f"{page}.md"
+def append_to_page(book: Path, text: str) -> None:
+    path = book / "page.md"
     path.write_text(path.read_text() + "\n" + text + "\n")
 
 
@@ -80,10 +125,10 @@ def append_to_page(book: Path, page: str, text: str) -> None:
 
 def test_a_failing_cell_fails_the_build_and_names_page_and_cell(tmp_path):
     book = copy_book(tmp_path / "book")
-    append_to_page(book, "02-prng-keys", '```{code-cell} ipython3\nraise RuntimeError("injected failure")\n```')
+    append_to_page(book, '```{code-cell} ipython3\nraise RuntimeError("injected failure")\n```')
     result = build(book)
     assert result.returncode != 0, output(result)
-    assert "book/02-prng-keys.md: WARNING: Executing notebook failed" in output(result)
+    assert "page.md: WARNING: Executing notebook failed" in output(result)
     assert 'raise RuntimeError("injected failure")' in output(result)
 
 
@@ -93,10 +138,10 @@ def test_a_broken_reference_fails_the_build_and_names_page_and_target(tmp_path):
     # in this copy so that the test takes seconds, not a full build.
     config = book / "_config.yml"
     config.write_text(config.read_text().replace("execute_notebooks: cache", "execute_notebooks: \"off\""))
-    append_to_page(book, "index", "See {doc}`no-such-chapter`.")
+    append_to_page(book, "See {doc}`no-such-chapter`.")
     result = build(book)
     assert result.returncode != 0, output(result)
-    assert re.search(r"book/index\.md:\d+: WARNING: unknown document: 'no-such-chapter'", output(result)), output(result)
+    assert re.search(r"page\.md:\d+: WARNING: unknown document: 'no-such-chapter'", output(result)), output(result)
 
 
 # --- nbval on an executed build -------------------------------------------------
@@ -104,7 +149,7 @@ def test_a_broken_reference_fails_the_build_and_names_page_and_target(tmp_path):
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory) -> dict[str, Path]:
-    """The executed notebooks of a clean build of the book, and those of a rebuild.
+    """The executed notebook of a clean build of the page, and that of a rebuild.
 
     The rebuild (``--all`` again, nothing changed) hits the execution cache for
     every page, and so writes reference notebooks with no outputs.
@@ -121,16 +166,16 @@ def builds(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture
 def notebooks(builds, tmp_path) -> Path:
-    """A private copy of one executed chapter (with its glue file), for one test to tamper with."""
+    """A private copy of the executed page (with its glue file), for one test to tamper with."""
     folder = tmp_path / "book"
     folder.mkdir()
-    for name in ("03-many-draws.ipynb", "03-many-draws.glue.json"):
-        shutil.copy(builds["executed"] / "book" / name, folder)
+    for name in ("page.ipynb", "page.glue.json"):
+        shutil.copy(builds["executed"] / name, folder)
     return tmp_path
 
 
 def chapter(notebooks: Path) -> tuple[Path, dict]:
-    path = notebooks / "book" / "03-many-draws.ipynb"
+    path = notebooks / "book" / "page.ipynb"
     return path, json.loads(path.read_text())
 
 
@@ -159,14 +204,14 @@ def test_a_changed_number_fails_nbval(notebooks):
     path.write_text(json.dumps(notebook))
     result = nbval(notebooks)
     assert result.returncode != 0
-    assert "03-many-draws.ipynb::Cell" in result.stdout
+    assert "page.ipynb::Cell" in result.stdout
     assert "mismatch 'text/plain'" in result.stdout
 
 
 def test_a_changed_glued_number_fails_nbval(notebooks):
-    glue_file = notebooks / "book" / "03-many-draws.glue.json"
+    glue_file = notebooks / "book" / "page.glue.json"
     glued = json.loads(glue_file.read_text())
-    glued["num_draws"]["data"]["text/plain"] = "21"
+    glued["num_draws"]["data"]["text/plain"] = "6"
     glue_file.write_text(json.dumps(glued))
     result = nbval(notebooks)
     assert result.returncode != 0
@@ -189,9 +234,9 @@ def test_a_changed_pixel_fails_nbval(notebooks):
 
 def test_an_unexecuted_reference_notebook_is_refused(builds):
     """A build that hit the execution cache wrote notebooks with no outputs."""
-    result = nbval(builds["cache hit"])
+    result = nbval(builds["cache hit"], workers=True)
     assert result.returncode != 0
     assert result.returncode == pytest.ExitCode.USAGE_ERROR, output(result)
     assert "refusing to run nbval on reference notebooks that were never executed" in result.stderr
-    assert re.search(r"book/index\.ipynb: code cells \[\d+\] have no execution count", result.stderr)
+    assert re.search(r"page\.ipynb: code cells \[\d+(, \d+)*\] have no execution count", result.stderr), result.stderr
     assert "passed" not in result.stdout

@@ -30,7 +30,7 @@ from urllib.parse import unquote, urldefrag, urlsplit
 import pytest
 import yaml
 
-from tests.book_site import CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, SITE, toc_files
+from tests.book_site import CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, SITE, launch_path, toc_files
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 800}
@@ -422,16 +422,12 @@ def test_launch_download_and_repository_buttons(visits, server):
     url = repository["url"].rstrip("/")
     org, repo = urlsplit(url).path.strip("/").split("/")[:2]
     branch = repository.get("branch", "main")
-    book_path = (repository.get("path_to_book") or "").strip("/")
     binderhub = CONFIG.get("launch_buttons", {}).get("binderhub_url", "").rstrip("/")
-    interface = CONFIG.get("launch_buttons", {}).get("notebook_interface", "classic")
-    tree = "lab/tree" if interface == "jupyterlab" else "tree"
     problems = []
     for name in FILES:
         page_name = f"{name}.html"
         buttons = visits[page_name][0].attributes
         source = source_of(page_name)
-        in_repo = "/".join(part for part in (book_path, source.relative_to(ROOT).as_posix()) if part)
         if buttons["repository"] != url:
             problems.append(f"{page_name}: repository button is {buttons['repository']}, not {url}")
         if not (buttons["issues"] or "").startswith(url + "/issues/new"):
@@ -439,7 +435,9 @@ def test_launch_download_and_repository_buttons(visits, server):
         if buttons["md"] != f"{server}_sources/{name}.md":
             problems.append(f"{page_name}: .md download is {buttons['md']}, not _sources/{name}.md")
         if has_code_cells(page_name):
-            expected = f"{binderhub}/v2/gh/{org}/{repo}/{branch}?urlpath={tree}/{in_repo}"
+            # tests/test_binder.py opens the same path in JupyterLab.
+            urlpath = launch_path(CONFIG, source.relative_to(ROOT).as_posix())
+            expected = f"{binderhub}/v2/gh/{org}/{repo}/{branch}?urlpath={urlpath}"
             if buttons["binder"] != expected:
                 problems.append(f"{page_name}: Binder button is {buttons['binder']}, not {expected}")
             if buttons["ipynb"] != f"{server}_sources/{name}.ipynb":

@@ -1,0 +1,58 @@
+"""``jupyter-book build``, with Sphinx reading (and so executing) pages in parallel.
+
+Jupyter Book 1.x passes Sphinx one process (``jobs=1``) and has no option to
+change it. Reading a page is where myst-nb executes it, so on 2 cores two
+pages run at once. The number of processes is ``BOOK_JOBS`` (default: every core).
+Usage is that of ``jupyter-book build``: ``python scripts/jb_build.py . --all -W``.
+
+Sphinx reads in parallel only if every extension declares that it may. Three
+that this book loads do not declare it, and none keeps state across pages, so
+they are declared safe here: sphinx-multitoc-numbering 0.1.3 (renumbers
+sections once all pages are read, in the main process), sphinx-mathjax-offline
+0.0.2 (copies MathJax into the site at the end) and sphinx-jupyterbook-latex
+1.0.0 (transforms that act on LaTeX builds only). Without this Sphinx warns,
+which fails the build (-W), and reads one page at a time.
+
+myst-nb's execution cache (an SQLite database in ``<build>/.jupyter_cache``)
+is created by the first process that needs it; two processes at once both try
+to create its tables ("table settings already exists"). It is created here,
+before Sphinx starts its processes. The build folder is the default
+``<book>/_build`` (the Makefile's).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import sys
+from typing import Any
+
+from pathlib import Path
+
+import jupyter_book.sphinx
+from jupyter_book.cli.main import main
+from jupyter_cache import get_cache
+
+UNDECLARED_BUT_SAFE = ("sphinx_multitoc_numbering", "sphinx-mathjax-offline", "sphinx_jupyterbook_latex")
+
+
+def declared_parallel_safe(setup: Any) -> Any:
+    def setup_declared(app: Any) -> dict[str, Any]:
+        return {**(setup(app) or {}), "parallel_read_safe": True, "parallel_write_safe": True}
+
+    return setup_declared
+
+
+for name in UNDECLARED_BUT_SAFE:
+    module = importlib.import_module(name)
+    module.setup = declared_parallel_safe(module.setup)
+
+jobs = int(os.environ.get("BOOK_JOBS") or os.cpu_count() or 1)
+# jupyter-book imports build_sphinx when it builds, so it gets this one.
+jupyter_book.sphinx.build_sphinx = functools.partial(jupyter_book.sphinx.build_sphinx, jobs=jobs)
+
+if __name__ == "__main__":
+    book = Path(next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "."))
+    get_cache(book / "_build" / ".jupyter_cache").list_cache_records()
+    sys.exit(main(["build", *sys.argv[1:]]))
