@@ -31,7 +31,13 @@ def chapters(root: Path) -> list[Path]:
 
 
 def scratch_copy(destination: Path) -> Path:
-    """The working tree (tracked and untracked, not ignored files), with the same .venv."""
+    """The working tree (tracked and untracked, not ignored files) and its git metadata.
+
+    The installed environment is shared, not rebuilt: the copy links to this
+    tree's ``.venv`` and ``.cache`` (JAX's compilation cache and the Binder
+    test's environment), so `make test` there measures "the environment
+    already installed".
+    """
     files = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
@@ -39,7 +45,10 @@ def scratch_copy(destination: Path) -> Path:
         if (ROOT / name).is_file():
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, destination / name)
+    shutil.copytree(ROOT / ".git", destination / ".git")  # the Binder test lists files with git
     (destination / ".venv").symlink_to(ROOT / ".venv")
+    (ROOT / ".cache").mkdir(exist_ok=True)
+    (destination / ".cache").symlink_to(ROOT / ".cache")
     return destination
 
 
@@ -53,10 +62,16 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, st
 
 
 def floor(root: Path) -> dict[str, float]:
-    """Seconds to execute each chapter once with nbclient (kernel start included)."""
+    """Seconds to execute each chapter once with nbclient (kernel start included).
+
+    Pages without code cells (the glossary, the instructors' page) are not
+    executed by the build either, and are left out.
+    """
     seconds = {}
     for page in chapters(root):
-        notebook = jupytext.read(page)
+        notebook = jupytext.read(page, fmt="md:myst")
+        if not any(cell.cell_type == "code" for cell in notebook.cells):
+            continue
         start = time.perf_counter()
         nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3").execute(cwd=str(page.parent))
         seconds[str(page.relative_to(root))] = time.perf_counter() - start

@@ -55,7 +55,16 @@ def report(build_results: dict, solution_rows: list[dict], page_rows: list[dict]
     floor = build_results["floor_s"]
     build_results["clean_book_over_floor"] = build_results["clean_book_s"] / floor
     build_results["nbval_over_floor"] = build_results["nbval_s"] / floor
-    lines += ["", "## Building and testing the book", "", "| measure | value | target | |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "## Building and testing the book",
+        "",
+        "On a scratch copy of the working tree that shares its installed environment (`.venv`, and `.cache`: "
+        "JAX's compilation cache, warm since `make bench` builds the book first, and the Binder test's environment).",
+        "",
+        "| measure | value | target | |",
+        "|---|---|---|---|",
+    ]
     lines.append(f"| floor: every chapter executed once with nbclient, summed | {floor:.1f} s | | |")
     lines.append(f"| clean `make book` | {build_results['clean_book_s']:.1f} s | | |")
     lines.append(f"| nbval step (parallel) | {build_results['nbval_s']:.1f} s | | |")
