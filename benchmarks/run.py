@@ -72,6 +72,9 @@ def report(build_results: dict, solution_rows: list[dict], page_rows: list[dict]
         if key in build_results:
             value = build_results[key]
             lines.append(f"| {label} | {value:.2f} | ≤ {target} | {verdict(value, target)} |")
+    if "make_test_failed" in build_results:
+        lines += ["", "**`make test` failed on the scratch copy**, so it has no time:", "", "```",
+                  build_results["make_test_failed"], "```"]
     lines += [
         "",
         f"Pages re-executed after a prose-only edit of book/03-many-draws.md: "

@@ -130,6 +130,11 @@ def repository_files() -> list[str]:
     return sorted(name for name in listed if name and ((ROOT / name).is_symlink() or (ROOT / name).is_file()))
 
 
+def file_bytes(path: Path) -> bytes:
+    """What git stores for a listed file: its content, or the target of a symbolic link."""
+    return os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+
+
 def copy_repository(files: list[str], destination: Path) -> Path:
     """Those files, copied into an emptied folder."""
     shutil.rmtree(destination, ignore_errors=True)
@@ -213,7 +218,7 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
     CACHE.mkdir(parents=True, exist_ok=True)
     with filelock.FileLock(CACHE.with_suffix(".lock")):
         files = repository_files()
-        content = hashlib.sha256(b"".join(name.encode() + b"\0" + (ROOT / name).read_bytes() for name in files)).hexdigest()
+        content = hashlib.sha256(b"".join(name.encode() + b"\0" + file_bytes(ROOT / name) for name in files)).hexdigest()
         if not (repo / ".binder-copy").exists() or (repo / ".binder-copy").read_text() != content:
             copy_repository(files, repo)
             (repo / ".binder-copy").write_text(content)
