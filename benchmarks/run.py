@@ -36,13 +36,14 @@ def page_section(page_rows: list[dict]) -> list[str]:
         "",
         "Targets: under 1 MB transferred, accessibility 100, performance at least 90.",
         "",
-        "| page | transferred | Lighthouse performance | accessibility | largest items |",
+        "| page | transferred | Lighthouse performance (median; all runs) | accessibility | largest items |",
         "|---|---|---|---|---|",
     ]
     for row in page_rows:
         items = ", ".join(f"{item} {size / 1e3:.0f} kB" for item, size in row["largest_items"])
         lines.append(
             f"| {row['page']} | {row['transfer_bytes'] / 1e6:.2f} MB | {100 * row['performance']:.0f}"
+            f" ({', '.join(f'{100 * score:.0f}' for score in row['performance_runs'])})"
             f" | {100 * row['accessibility']:.0f} | {items} |"
         )
     lines += ["", f"Largest figure: {name}, {width} x {height} px ({width * height / 1e6:.2f} megapixels)."]

@@ -21,6 +21,9 @@ from dl_workshop import jax_idioms
 from dl_workshop.performance import time_call, walks_numpy
 
 KEY = random.key(0)
+# Compile times here are compilations: JAX's on-disk compilation cache (which
+# the Makefile turns on) would load programs compiled by an earlier run.
+jax.config.update("jax_enable_compilation_cache", False)
 
 
 def eager_grid_loop(keys: jax.Array) -> np.ndarray:

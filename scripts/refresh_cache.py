@@ -19,8 +19,6 @@ import re
 import sys
 from pathlib import Path
 
-from jupyter_cache import get_cache
-
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "dl_workshop"
 USES = re.compile(r"dl_workshop[./](\w+)|from dl_workshop import (\w+)")
@@ -49,9 +47,12 @@ def main(build: Path) -> None:
     hashes = {path.stem: hashlib.sha256(path.read_bytes()).hexdigest() for path in PACKAGE.glob("*.py")}
     before = json.loads(record.read_text()) if record.exists() else None
     cache_dir = build / ".jupyter_cache"
-    if before is not None and cache_dir.exists():
-        changed = {name for name in hashes.keys() | before.keys() if hashes.get(name) != before.get(name)}
+    changed = {name for name in hashes.keys() | (before or {}).keys() if hashes.get(name) != (before or {}).get(name)}
+    if before is not None and changed and cache_dir.exists():
         affected = affected_modules(changed)
+        # Imported only when needed: it takes 2 s, most of a prose-only rebuild.
+        from jupyter_cache import get_cache
+
         cache = get_cache(cache_dir)
         for cached in cache.list_cache_records():
             page = Path(cached.uri)
