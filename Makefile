@@ -4,7 +4,7 @@
 #   make test    set up .venv (pinned) and run every test (unit, build, nbval,
 #                site in a browser, Binder), in parallel where they allow it
 #   make serve   preview the built site on http://127.0.0.1:$(PORT)
-#   make clean   remove build output and JAX's compilation cache (keeps .venv)
+#   make clean   remove _build and .cache (compiled JAX programs, the Binder venv); keeps .venv
 #   make lock    regenerate requirements.txt from requirements.in
 #   make bench   measure build, test and solution speed: _build/bench/report.md
 #   make site-tests  the built site in Chromium (make chromium installs it)
@@ -36,7 +36,7 @@ JB_FLAGS := -W -n --keep-going
 NBVAL_FLAGS := -p tests.nbval_strict --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/nbval-sanitize.cfg -n auto --dist loadscope
 
-.PHONY: book test unit-tests test-build nbval serve clean lock bench chromium site-tests
+.PHONY: book test unit-tests test-build nbval serve clean lock bench chromium site-tests binder-test
 
 # Build the site into _build/html, logging to _build/build.log. On failure,
 # repeat the lines that say what went wrong (page, warning, failing cell).
@@ -109,7 +109,6 @@ chromium:
 # then every chapter is opened in JupyterLab at its launch link's path, run,
 # and checked (screenshots in _build/screenshots). Two JupyterLabs, each with
 # half the chapters. Needs no built site.
-.PHONY: binder-test
 binder-test: $(STAMP) chromium
 	$(BIN)/python -m pytest -n 2 tests/test_binder.py
 

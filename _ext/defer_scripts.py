@@ -11,8 +11,8 @@ One stays blocking: ``documentation_options.js`` defines
 ``DOCUMENTATION_OPTIONS``, which inline scripts of the theme's layout set
 while the page is parsed. Inline scripts (``body=``) only declare settings and
 are left as they are. The search page is left as it is: its template calls
-doctools' ``_ready`` from an inline script. ``tests/test_site.py`` fails on any console error, so a
-script that breaks when deferred shows there.
+doctools' ``_ready`` from an inline script. ``tests/test_site.py`` fails on
+any console error, so a script that breaks when deferred shows there.
 """
 
 from __future__ import annotations

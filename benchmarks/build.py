@@ -22,12 +22,15 @@ from pathlib import Path
 import jupytext
 import nbclient
 
+from tests.book_site import code_cells, copy_repository, repository_files, source_file, toc_files
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def chapters(root: Path) -> list[Path]:
-    names = re.findall(r"(?:file|root):\s*(\S+)", (root / "_toc.yml").read_text())
-    return [root / f"{name}.md" for name in names]
+    """The pages the build executes (those with code cells), in ``root``, in the order of ``_toc.yml``."""
+    sources = (source_file(name) for name in toc_files())
+    return [root / source.relative_to(ROOT) for source in sources if code_cells(source)]
 
 
 def scratch_copy(destination: Path) -> Path:
@@ -38,13 +41,7 @@ def scratch_copy(destination: Path) -> Path:
     test's environment), so `make test` there measures "the environment
     already installed".
     """
-    files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split()
-    for name in files:
-        if (ROOT / name).is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, destination / name)
+    copy_repository(repository_files(), destination)
     shutil.copytree(ROOT / ".git", destination / ".git")  # the Binder test lists files with git
     (destination / ".venv").symlink_to(ROOT / ".venv")
     (ROOT / ".cache").mkdir(exist_ok=True)
@@ -73,8 +70,6 @@ def floor(root: Path) -> dict[str, float]:
     seconds = {}
     for page in chapters(root):
         notebook = jupytext.read(page, fmt="md:myst")
-        if not any(cell.cell_type == "code" for cell in notebook.cells):
-            continue
         start = time.perf_counter()
         nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3").execute(cwd=str(page.parent))
         seconds[str(page.relative_to(root))] = time.perf_counter() - start

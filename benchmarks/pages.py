@@ -19,16 +19,16 @@ import subprocess
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
 from pathlib import Path
+
+from tests.book_site import CHROMIUM_ARGS, toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 NPM_PREFIX = ROOT / "_build" / "bench" / "npm"
 LIGHTHOUSE_VERSION = "13.5.0"
-CHROME_FLAGS = (
-    "--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking "
-    "--disable-component-update --disable-sync"
-)
+CHROME_FLAGS = " ".join(CHROMIUM_ARGS)
 COMPRESSIBLE = (".html", ".css", ".js", ".json", ".svg", ".txt")
 RUNS = 3
 
@@ -56,8 +56,6 @@ class GzipHandler(SimpleHTTPRequestHandler):
         self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        from io import BytesIO
-
         return BytesIO(body)
 
     def log_message(self, *args):  # quiet
@@ -65,8 +63,7 @@ class GzipHandler(SimpleHTTPRequestHandler):
 
 
 def pages() -> list[str]:
-    names = re.findall(r"(?:file|root):\s*(\S+)", (ROOT / "_toc.yml").read_text())
-    return [f"{name}.html" for name in names]
+    return [f"{re.sub(r'[.](md|ipynb)$', '', name)}.html" for name in toc_files()]
 
 
 def png_pixels(path: Path) -> tuple[int, int]:

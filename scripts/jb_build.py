@@ -26,9 +26,8 @@ import functools
 import importlib
 import os
 import sys
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 import jupyter_book.sphinx
 from jupyter_book.cli.main import main

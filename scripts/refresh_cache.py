@@ -45,10 +45,11 @@ def affected_modules(changed: set[str]) -> set[str]:
 def main(build: Path) -> None:
     record = build / ".dl_workshop-hashes.json"
     hashes = {path.stem: hashlib.sha256(path.read_bytes()).hexdigest() for path in PACKAGE.glob("*.py")}
-    before = json.loads(record.read_text()) if record.exists() else None
+    before = json.loads(record.read_text()) if record.exists() else {}
     cache_dir = build / ".jupyter_cache"
-    changed = {name for name in hashes.keys() | (before or {}).keys() if hashes.get(name) != (before or {}).get(name)}
-    if before is not None and changed and cache_dir.exists():
+    changed = {name for name in hashes.keys() | before.keys() if hashes.get(name) != before.get(name)}
+    # No record yet: the first build executes every page anyway.
+    if record.exists() and changed and cache_dir.exists():
         affected = affected_modules(changed)
         # Imported only when needed: it takes 2 s, most of a prose-only rebuild.
         from jupyter_cache import get_cache

@@ -1,9 +1,14 @@
-"""What the tests that visit the built site or launch chapters share: paths, the browser, the pages."""
+"""What the tests that visit the built site or launch chapters share (and the benchmarks use):
+paths, the browser, the pages and their sources, the files of the repository."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
+import jupytext
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,3 +55,42 @@ def launch_path(config: dict, source: str) -> str:
     tree = "lab/tree" if interface == "jupyterlab" else "tree"
     book = (config.get("repository", {}).get("path_to_book") or "").strip("/")
     return "/".join(part for part in (tree, book, source) if part)
+
+
+def source_file(name: str) -> Path:
+    """The source of a table-of-contents entry (given with or without its suffix)."""
+    path = ROOT / name
+    if path.suffix in (".md", ".ipynb"):
+        return path
+    candidates = [path.with_suffix(suffix) for suffix in (".ipynb", ".md") if path.with_suffix(suffix).exists()]
+    assert candidates, f"_toc.yml names {name}, which is neither {name}.md nor {name}.ipynb"
+    return candidates[0]
+
+
+def code_cells(path: Path) -> list[dict]:
+    """The code cells of a chapter, as jupytext reads them (MyST markdown, as the book does)."""
+    notebook = jupytext.read(path, fmt="md:myst") if path.suffix == ".md" else jupytext.read(path)
+    return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+
+
+def repository_files() -> list[str]:
+    """The files git tracks or would track (not ignored), as Binder clones them; not a deleted one."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split("\0")
+    return sorted(name for name in listed if name and ((ROOT / name).is_symlink() or (ROOT / name).is_file()))
+
+
+def file_bytes(path: Path) -> bytes:
+    """What git stores for a listed file: its content, or the target of a symbolic link."""
+    return os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+
+
+def copy_repository(files: list[str], destination: Path) -> Path:
+    """Those files, copied into an emptied folder."""
+    shutil.rmtree(destination, ignore_errors=True)
+    for name in files:
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, destination / name, follow_symlinks=False)
+    return destination

@@ -28,7 +28,7 @@ built site, so ``make test`` runs it while the book builds. Screenshots of every
 notebook after its run: ``_build/screenshots/binder-<chapter>.png``; a summary
 of every run: ``_build/screenshots/binder-report.json``.
 
-``make binder-test`` runs it; ``make test`` runs it last.
+``make binder-test`` runs it; ``make test`` runs it beside the unit tests.
 """
 
 from __future__ import annotations
@@ -51,11 +51,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import filelock
-import jupytext
 import pytest
 import yaml
 
-from tests.book_site import CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, launch_path, toc_files
+from tests.book_site import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    SHOTS,
+    code_cells,
+    copy_repository,
+    file_bytes,
+    launch_path,
+    repository_files,
+    source_file,
+    toc_files,
+)
 
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -87,23 +98,6 @@ CACHE = ROOT / ".cache" / "binder"
 
 # --- what Binder opens ------------------------------------------------------------
 
-
-def source_file(name: str) -> Path:
-    """The source of a table-of-contents entry (given with or without its suffix)."""
-    path = ROOT / name
-    if path.suffix in (".md", ".ipynb"):
-        return path
-    candidates = [path.with_suffix(suffix) for suffix in (".ipynb", ".md") if path.with_suffix(suffix).exists()]
-    assert candidates, f"_toc.yml names {name}, which is neither {name}.md nor {name}.ipynb"
-    return candidates[0]
-
-
-def code_cells(path: Path) -> list[dict]:
-    """The code cells of a chapter, as jupytext reads them (MyST markdown, as the book does)."""
-    notebook = jupytext.read(path, fmt="md:myst") if path.suffix == ".md" else jupytext.read(path)
-    return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
-
-
 CHAPTERS = [source for source in map(source_file, toc_files(TOC)) if code_cells(source)]
 
 
@@ -119,29 +113,6 @@ def binder_dir(repo: Path) -> Path:
     dot, plain = repo / ".binder", repo / "binder"
     assert not (dot.is_dir() and plain.is_dir()), "repo2docker refuses a repository with both binder/ and .binder/"
     return dot if dot.is_dir() else plain if plain.is_dir() else repo
-
-
-def repository_files() -> list[str]:
-    """The files git tracks or would track (not ignored), as Binder clones them; not a deleted one."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split("\0")
-    return sorted(name for name in listed if name and ((ROOT / name).is_symlink() or (ROOT / name).is_file()))
-
-
-def file_bytes(path: Path) -> bytes:
-    """What git stores for a listed file: its content, or the target of a symbolic link."""
-    return os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
-
-
-def copy_repository(files: list[str], destination: Path) -> Path:
-    """Those files, copied into an emptied folder."""
-    shutil.rmtree(destination, ignore_errors=True)
-    for name in files:
-        (destination / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, destination / name, follow_symlinks=False)
-    return destination
 
 
 def image_key(repo: Path, config: Path) -> str:

@@ -30,7 +30,7 @@ from urllib.parse import unquote, urldefrag, urlsplit
 import pytest
 import yaml
 
-from tests.book_site import CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, SITE, launch_path, toc_files
+from tests.book_site import CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, SITE, code_cells, launch_path, toc_files
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 800}
@@ -55,7 +55,7 @@ def source_of(page: str) -> Path | None:
 
 def has_code_cells(page: str) -> bool:
     source = source_of(page)
-    return source is not None and "{code-cell}" in source.read_text()
+    return source is not None and bool(code_cells(source))
 
 
 def shot_name(page: str) -> str:
