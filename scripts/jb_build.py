@@ -5,12 +5,11 @@ change it. Reading a page is where myst-nb executes it, so on 2 cores two
 pages run at once. The number of processes is ``BOOK_JOBS`` (default: every core).
 Usage is that of ``jupyter-book build``: ``python scripts/jb_build.py . --all -W``.
 
-Sphinx reads in parallel only if every extension declares that it may. Three
-that this book loads do not declare it, and none keeps state across pages, so
-they are declared safe here: sphinx-multitoc-numbering 0.1.3 (renumbers
-sections once all pages are read, in the main process), sphinx-mathjax-offline
-0.0.2 (copies MathJax into the site at the end) and sphinx-jupyterbook-latex
-1.0.0 (transforms that act on LaTeX builds only). Without this Sphinx warns,
+Sphinx reads in parallel only if every extension declares that it may. Two
+that this book loads do not declare it, and neither keeps state across pages,
+so they are declared safe here: sphinx-multitoc-numbering 0.1.3 (renumbers
+sections once all pages are read, in the main process) and
+sphinx-jupyterbook-latex 1.0.0 (transforms that act on LaTeX builds only). Without this Sphinx warns,
 which fails the build (-W), and reads one page at a time.
 
 myst-nb's execution cache (an SQLite database in ``<build>/.jupyter_cache``)
@@ -33,7 +32,7 @@ import jupyter_book.sphinx
 from jupyter_book.cli.main import main
 from jupyter_cache import get_cache
 
-UNDECLARED_BUT_SAFE = ("sphinx_multitoc_numbering", "sphinx-mathjax-offline", "sphinx_jupyterbook_latex")
+UNDECLARED_BUT_SAFE = ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex")
 
 
 def declared_parallel_safe(setup: Any) -> Any:

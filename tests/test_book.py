@@ -132,16 +132,35 @@ def test_a_failing_cell_fails_the_build_and_names_page_and_cell(tmp_path):
     assert 'raise RuntimeError("injected failure")' in output(result)
 
 
-def test_a_broken_reference_fails_the_build_and_names_page_and_target(tmp_path):
+def unexecuted_book(tmp_path: Path) -> Path:
+    """The one-page book with execution switched off: for faults found without running code."""
     book = copy_book(tmp_path / "book")
-    # References are resolved without executing anything: switch execution off
-    # in this copy so that the test takes seconds, not a full build.
     config = book / "_config.yml"
     config.write_text(config.read_text().replace("execute_notebooks: cache", "execute_notebooks: \"off\""))
+    return book
+
+
+def test_a_broken_reference_fails_the_build_and_names_page_and_target(tmp_path):
+    book = unexecuted_book(tmp_path)
     append_to_page(book, "See {doc}`no-such-chapter`.")
     result = build(book)
     assert result.returncode != 0, output(result)
     assert re.search(r"page\.md:\d+: WARNING: unknown document: 'no-such-chapter'", output(result)), output(result)
+
+
+@pytest.mark.parametrize(
+    ("formula", "problem"),
+    [(r"x \sim \mathcal{N}(0, \sigmaa)", r"unknown command \sigmaa"), (r"\left( x_t", "extra left or missing right")],
+    ids=["misspelt command", "unclosed bracket"],
+)
+def test_a_formula_that_is_not_valid_latex_fails_the_build_and_is_named(tmp_path, formula, problem):
+    # Math is rendered to MathML when the page is written (_ext/mathml.py).
+    book = unexecuted_book(tmp_path)
+    append_to_page(book, f"A walk: ${formula}$.")
+    result = build(book)
+    assert result.returncode != 0, output(result)
+    assert "page.md" in output(result) and "cannot render the formula" in output(result), output(result)
+    assert repr(formula) in output(result) and problem in output(result), output(result)
 
 
 # --- nbval on an executed build -------------------------------------------------
