@@ -36,7 +36,7 @@ JB_FLAGS := -W -n --keep-going
 NBVAL_FLAGS := -p tests.nbval_strict --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/nbval-sanitize.cfg -n auto --dist loadscope
 
-.PHONY: book test unit-tests test-build nbval serve clean lock bench chromium site-tests binder-test
+.PHONY: book test checks unit-tests test-build nbval serve clean lock bench chromium site-tests binder-test
 
 # Build the site into _build/html, logging to _build/build.log. On failure,
 # repeat the lines that say what went wrong (page, warning, failing cell).
@@ -66,21 +66,28 @@ book: $(STAMP)
 	$(call build_site)
 	@echo "The book is built: open file://$(CURDIR)/_build/html/index.html (or run 'make serve')."
 
-# Every test, in three phases, each using both cores: the unit tests beside
-# the Binder simulation (which needs no built site); a clean build that
-# executes every page; then nbval on that build beside the built site in a
-# browser. Within a phase each step's output is printed whole when it ends and
-# a failing step does not stop the other; make names every step that failed.
-# (All five at once is slower: oversubscribed, the two cores do more work.)
+# Every test. The Binder simulation (which needs no built site, and mostly
+# waits on JupyterLab and its kernels) runs beside the rest, at a lower CPU
+# priority (nice), so that it takes the cores when the rest waits. The rest
+# goes in order: the unit tests, a clean build that executes every page, then
+# nbval on that build beside the built site in a browser. Each step's output is printed
+# whole when it ends; a failing step does not stop the others, and make names
+# every step that failed. (Running every step at once is slower: the two cores
+# are oversubscribed and do more work.)
 test: $(STAMP) chromium
+	@$(MAKE) --no-print-directory -k -j2 --output-sync=target BINDER_NICE="nice -n 10" binder-test checks
+
+# Everything in `make test` but Binder, in order (see there).
+checks: $(STAMP) chromium
 	@status=0; \
-	$(MAKE) --no-print-directory -k -j2 --output-sync=target unit-tests binder-test || status=1; \
+	$(MAKE) --no-print-directory unit-tests || status=1; \
 	{ $(MAKE) --no-print-directory test-build && \
 	  $(MAKE) --no-print-directory -k -j2 --output-sync=target nbval site-tests; } || status=1; \
 	exit $$status
 
+# One worker per core, each taking the next test as it is free.
 unit-tests: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadgroup --doctest-modules dl_workshop tests \
+	$(BIN)/python -m pytest -n auto --doctest-modules dl_workshop tests \
 	  --ignore=tests/test_site.py --ignore=tests/test_binder.py
 
 # A clean build executes every page (an empty execution cache has no hits),
@@ -110,7 +117,7 @@ chromium:
 # and checked (screenshots in _build/screenshots). Two JupyterLabs, each with
 # half the chapters. Needs no built site.
 binder-test: $(STAMP) chromium
-	$(BIN)/python -m pytest -n 2 tests/test_binder.py
+	$(BINDER_NICE) $(BIN)/python -m pytest -n 2 tests/test_binder.py
 
 # Timings live here, never in tests: a report with the machine and versions.
 bench: book chromium

@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import filelock
 import matplotlib.image
 import pytest
 
@@ -26,8 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 MAKEFILE = (ROOT / "Makefile").read_text()
 
-# One process runs them all: they share one built page (the `builds` fixture).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
+pytestmark = [pytest.mark.slow]
 
 
 def make_variable(name: str) -> list[str]:
@@ -166,20 +166,31 @@ def test_a_formula_that_is_not_valid_latex_fails_the_build_and_is_named(tmp_path
 # --- nbval on an executed build -------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def builds(tmp_path_factory) -> dict[str, Path]:
+@pytest.fixture(scope="session")
+def builds(tmp_path_factory, worker_id) -> dict[str, Path]:
     """The executed notebook of a clean build of the page, and that of a rebuild.
 
     The rebuild (``--all`` again, nothing changed) hits the execution cache for
-    every page, and so writes reference notebooks with no outputs.
+    every page, and so writes reference notebooks with no outputs. Made once
+    per run: under pytest-xdist the first worker to need it builds it in the
+    run's shared temporary folder and the others wait for it (pytest-xdist's
+    recipe for a fixture made once).
     """
-    book = copy_book(tmp_path_factory.mktemp("book"))
-    first = build(book)
-    assert first.returncode == 0, output(first)
-    executed = Path(shutil.copytree(book / "_build" / "jupyter_execute", book.parent / "executed"))
-    second = build(book)
-    assert second.returncode == 0, output(second)
-    assert "Using cached notebook" in output(second)
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # the run's folder, shared by its workers
+    book, executed = shared / "fault-book", shared / "fault-book-executed"
+    with filelock.FileLock(shared / "fault-book.lock"):
+        if not (executed / "done").exists():
+            shutil.rmtree(book, ignore_errors=True)
+            copy_book(book)
+            first = build(book)
+            assert first.returncode == 0, output(first)
+            shutil.rmtree(executed, ignore_errors=True)
+            shutil.copytree(book / "_build" / "jupyter_execute", executed)
+            second = build(book)
+            assert second.returncode == 0, output(second)
+            assert "Using cached notebook" in output(second)
+            (executed / "done").touch()
     return {"executed": executed, "cache hit": book / "_build" / "jupyter_execute"}
 
 

@@ -22,6 +22,7 @@ import functools
 import http.server
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -266,74 +267,104 @@ def server():
     thread.join(timeout=10)
 
 
+def launch(playwright):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (installs Debian's chromium).")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (installs Debian's chromium).")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = launch(playwright)
         yield chromium
         chromium.close()
 
 
-@pytest.fixture(scope="module")
-def visits(server, browser) -> dict[str, tuple[Visit, Visit]]:
-    """Every page visited at desktop width (light scheme) and at phone width (dark)."""
+SIZES = {
+    # Desktop: the full axe audit (after the solutions are opened).
+    "desktop": (DESKTOP, "light", {"resultTypes": ["violations"]}),
+    # Phone, dark: what the colour mode changes, colour contrast.
+    "phone": (PHONE, "dark", {"runOnly": ["color-contrast"], "resultTypes": ["violations"]}),
+}
+
+
+def visit(page, watcher: Watcher, server: str, page_name: str, size: str, axe) -> Visit:
+    """One page at one size: what it shows, its screenshot and its axe audit."""
+    viewport, _, axe_options = SIZES[size]
+    visit = watcher.visit = Visit(page_name)
+    response = page.goto(server + page_name, wait_until="load")
+    visit.status = response.status if response else None
+    seen = page.evaluate(INSPECT)
+    visit.links = seen["links"]
+    visit.ids = set(seen["ids"])
+    visit.solutions = seen["solutions"]
+    visit.formulas = len(seen["math"])
+    for image in seen["images"]:
+        if not image["loaded"]:
+            visit.image_problems.append(f"image did not load: {image['src']}")
+        if not image["alt"]:
+            visit.image_problems.append(f"image without alt text: {image['html']}")
+    for math in seen["math"]:
+        if math["error"] or not math["typeset"]:
+            visit.math_problems.append(
+                f"math {'with a MathML error' if math['error'] else 'not drawn as MathML'}: {math['html']}"
+            )
+    visit.attributes = page.evaluate(BUTTONS)
+    visit.scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    if visit.scroll_width > viewport["width"]:
+        visit.wide_elements = page.evaluate(WIDE)
+    visit.theme = page.evaluate("document.documentElement.dataset.theme")
+    visit.background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    page.screenshot(path=SHOTS / f"{shot_name(page_name)}-{size}.png", full_page=True)
+    if size == "desktop":
+        # After the screenshot (which shows them closed): open every
+        # solution, so that axe checks their content too.
+        check_solutions(page, visit)
+        # Let the toggles' fade-in end: axe measures the contrast of
+        # text as drawn, and half-faded text fails it.
+        page.evaluate(FINISH_ANIMATIONS)
+    visit.auditing = True
+    visit.axe = axe.run(page, options=axe_options).response["violations"]
+    return visit
+
+
+def visit_pages(server: str, pages: list[str]) -> dict[str, dict[str, Visit]]:
+    """These pages at both sizes, in a browser of its own (its own thread: see ``visits``)."""
     from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
 
     axe = Axe()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    found: dict[str, tuple[Visit, Visit]] = {}
-    sizes = {
-        # Desktop: the full axe audit (after the solutions are opened).
-        "desktop": (DESKTOP, "light", {"resultTypes": ["violations"]}),
-        # Phone, dark: what the colour mode changes, colour contrast.
-        "phone": (PHONE, "dark", {"runOnly": ["color-contrast"], "resultTypes": ["violations"]}),
-    }
-    for size, (viewport, scheme, axe_options) in sizes.items():
-        context = browser.new_context(viewport=viewport, color_scheme=scheme)
-        page = context.new_page()
-        watcher = Watcher(page, server)
-        for page_name in PAGES:
-            visit = watcher.visit = Visit(page_name)
-            response = page.goto(server + page_name, wait_until="load")
-            visit.status = response.status if response else None
-            seen = page.evaluate(INSPECT)
-            visit.links = seen["links"]
-            visit.ids = set(seen["ids"])
-            visit.solutions = seen["solutions"]
-            visit.formulas = len(seen["math"])
-            for image in seen["images"]:
-                if not image["loaded"]:
-                    visit.image_problems.append(f"image did not load: {image['src']}")
-                if not image["alt"]:
-                    visit.image_problems.append(f"image without alt text: {image['html']}")
-            for math in seen["math"]:
-                if math["error"] or not math["typeset"]:
-                    visit.math_problems.append(
-                        f"math {'with a MathML error' if math['error'] else 'not drawn as MathML'}: {math['html']}"
-                    )
-            visit.attributes = page.evaluate(BUTTONS)
-            visit.scroll_width = page.evaluate("document.documentElement.scrollWidth")
-            if visit.scroll_width > viewport["width"]:
-                visit.wide_elements = page.evaluate(WIDE)
-            visit.theme = page.evaluate("document.documentElement.dataset.theme")
-            visit.background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-            page.screenshot(path=SHOTS / f"{shot_name(page_name)}-{size}.png", full_page=True)
-            if size == "desktop":
-                # After the screenshot (which shows them closed): open every
-                # solution, so that axe checks their content too.
-                check_solutions(page, visit)
-                # Let the toggles' fade-in end: axe measures the contrast of
-                # text as drawn, and half-faded text fails it.
-                page.evaluate(FINISH_ANIMATIONS)
-            visit.auditing = True
-            visit.axe = axe.run(page, options=axe_options).response["violations"]
-            found[page_name] = (visit,) if size == "desktop" else (found[page_name][0], visit)
-        context.close()
+    found: dict[str, dict[str, Visit]] = {}
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            for size, (viewport, scheme, _) in SIZES.items():
+                context = browser.new_context(viewport=viewport, color_scheme=scheme)
+                page = context.new_page()
+                watcher = Watcher(page, server)
+                found[size] = {name: visit(page, watcher, server, name, size, axe) for name in pages}
+                context.close()
+        finally:
+            browser.close()
     return found
+
+
+@pytest.fixture(scope="module")
+def visits(server) -> dict[str, tuple[Visit, Visit]]:
+    """Every page visited at desktop width (light scheme) and at phone width (dark).
+
+    Half the pages each, in two threads with a Playwright and a browser each
+    (Playwright's sync API is used from one thread only): a visit mostly waits
+    on the browser, so two at once take little longer than one.
+    """
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        halves = list(pool.map(functools.partial(visit_pages, server), [PAGES[0::2], PAGES[1::2]]))
+    found = {size: {name: visit for half in halves for name, visit in half[size].items()} for size in SIZES}
+    return {page_name: (found["desktop"][page_name], found["phone"][page_name]) for page_name in PAGES}
 
 
 def report(problems: list[str], what: str) -> str:
