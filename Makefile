@@ -27,7 +27,9 @@ export PYTHONHASHSEED := 0
 # fast it compiled (JAX keeps only those over 1 s by default). Bounding the
 # size (1 GB, least recently used out first) also makes JAX lock the cache, so
 # that parallel processes never read an entry that another one is writing.
-export JAX_COMPILATION_CACHE_DIR := $(CURDIR)/.cache/jax
+# JAX finds an entry only under the same spelling of the folder's path (a link
+# to the folder is another cache): set JAX_COMPILATION_CACHE_DIR to share one.
+export JAX_COMPILATION_CACHE_DIR ?= $(CURDIR)/.cache/jax
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS := 0
 export JAX_COMPILATION_CACHE_MAX_SIZE := 1000000000
 # Builds are strict: warnings are errors, broken references are reported, and

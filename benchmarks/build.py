@@ -7,7 +7,10 @@ Measures, each in its own fresh state:
 - a rebuild after a prose-only edit of one chapter (execution cache);
 - a rebuild after a change to dl_workshop (pages that use it re-executed);
 - the nbval step of `make test` (parallel);
-- `make test` as a whole, with the environment already installed.
+- `make test` as a whole, with the environment already installed;
+- each step of `make test` alone, with the CPU time of every process on the
+  machine while it ran (browsers, JupyterLab and kernels included): their sum
+  over the number of cores bounds what any schedule of the steps can reach.
 """
 
 from __future__ import annotations
@@ -61,6 +64,31 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, st
     return elapsed, result.stdout + result.stderr
 
 
+# The steps of `make test`, in an order each can run in (the build before nbval and the site test).
+MAKE_TEST_STEPS = ("unit-tests", "binder-test", "test-build", "nbval", "site-tests")
+
+
+def busy_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy since it booted (/proc/stat: user, nice, system, irq, softirq).
+
+    A parent's resource usage misses processes it does not wait for: the
+    browsers Playwright starts, JupyterLab's kernels. This counts everything.
+    """
+    fields = [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    user, nice, system, _idle, _iowait, irq, softirq = fields
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def make_test_steps(root: Path, env: dict[str, str]) -> dict[str, dict[str, float]]:
+    """Each step of `make test` run alone: its wall time and the machine's busy CPU time meanwhile."""
+    steps = {}
+    for step in MAKE_TEST_STEPS:
+        before = busy_cpu_seconds()
+        wall, _ = timed(["make", step], root, env)
+        steps[step] = {"wall_s": wall, "cpu_s": busy_cpu_seconds() - before}
+    return steps
+
+
 def floor(root: Path) -> dict[str, float]:
     """Seconds to execute each chapter once with nbclient (kernel start included).
 
@@ -79,7 +107,10 @@ def floor(root: Path) -> dict[str, float]:
 def measure(workdir: Path, include_make_test: bool = True) -> dict[str, object]:
     root = scratch_copy(workdir)
     # The kernel must import the copy's dl_workshop, not the editable install's.
-    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONHASHSEED": "0"}
+    # JAX's cache is this tree's, under its own path: JAX does not find its
+    # entries under the path through the copy's link (another spelling).
+    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONHASHSEED": "0",
+           "JAX_COMPILATION_CACHE_DIR": str(ROOT / ".cache" / "jax")}
     os.environ["PYTHONPATH"] = str(root)
     results: dict[str, object] = {}
 
@@ -107,6 +138,7 @@ def measure(workdir: Path, include_make_test: bool = True) -> dict[str, object]:
     if include_make_test:
         try:
             results["make_test_s"], _ = timed(["make", "test"], root, env)
+            results["make_test_steps"] = make_test_steps(root, env)
         except RuntimeError as failure:
             results["make_test_failed"] = str(failure)[-3000:]
     return results

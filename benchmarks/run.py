@@ -6,6 +6,7 @@ Usage: python -m benchmarks.run [--quick]   (--quick skips the whole `make test`
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -73,6 +74,21 @@ def report(build_results: dict, solution_rows: list[dict], page_rows: list[dict]
         if key in build_results:
             value = build_results[key]
             lines.append(f"| {label} | {value:.2f} | ≤ {target} | {verdict(value, target)} |")
+    if "make_test_steps" in build_results:
+        steps = build_results["make_test_steps"]
+        cores = os.cpu_count() or 1
+        total = sum(step["cpu_s"] for step in steps.values())
+        lines += [
+            "",
+            "`make test`'s steps, each run alone after it (CPU: every process on the machine, browsers and kernels included):",
+            "",
+            "| step | wall | CPU |",
+            "|---|---|---|",
+            *(f"| {name} | {step['wall_s']:.1f} s | {step['cpu_s']:.0f} s |" for name, step in steps.items()),
+            "",
+            f"The steps need {total:.0f} s of CPU in all: on {cores} cores no schedule of them takes less than "
+            f"{total / cores:.0f} s.",
+        ]
     if "make_test_failed" in build_results:
         lines += ["", "**`make test` failed on the scratch copy**, so it has no time:", "", "```",
                   build_results["make_test_failed"], "```"]
