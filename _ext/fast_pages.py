@@ -121,6 +121,10 @@ def write_bundle(app: Any, exception: Exception | None) -> None:
     """At the end of the build, when every extension has copied its files (myst-nb's last)."""
     if exception is not None or app.builder.format != "html":
         return
+    if not hasattr(app.builder, "_orig_css_files"):
+        # Nothing was out of date, so Sphinx wrote no page and copied no file:
+        # the bundle and fonts of the last build still stand.
+        return
     outdir, files = Path(app.outdir), shared_styles(app.builder)
     bundle = '@charset "UTF-8";\n' + "\n".join(f"/* {f} */\n{css_text(outdir, f)}" for f in files)
     (outdir / bundle_name(files)).write_text(bundle, encoding="utf-8")

@@ -10,6 +10,7 @@ import importlib.util
 import struct
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("fast_pages", ROOT / "_ext" / "fast_pages.py")
@@ -83,3 +84,12 @@ def test_icon_fonts_keep_the_icons_pages_name_and_those_stylesheets_draw(tmp_pat
     named = {0xF09B, 0xF0C9, 0xF186}  # by a page (github, bars) or a script (moon)
     drawn = {0xF05A, 0xF0F3}  # by a stylesheet, escaped or as the character itself
     assert codepoints == named | drawn  # not the rocket: nothing uses it
+
+
+def test_a_build_with_nothing_to_write_leaves_the_bundle_alone(tmp_path):
+    # `make book` with nothing changed: Sphinx writes no page, so its builder
+    # never prepared its list of stylesheets; the last build's bundle stands.
+    builder = SimpleNamespace(format="html")
+    app = SimpleNamespace(builder=builder, outdir=str(tmp_path))
+    fast_pages.write_bundle(app, None)
+    assert list(tmp_path.iterdir()) == []
