@@ -142,7 +142,7 @@ class Binder:
     url: str
     repo: Path
     home: Path
-    browser: object = None
+    browser: object = None  # a Playwright BrowserContext (one persistent profile)
     seconds: dict = field(default_factory=dict)
 
     def api(self, method: str, path: str) -> object:
@@ -258,7 +258,17 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
                 time.sleep(1)
         seconds["server start"] = round(time.monotonic() - started, 1)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            # One browser profile for all the chapters of this JupyterLab, kept
+            # on disk, as a learner's browser is: JupyterLab's scripts come
+            # from its cache, compiled (V8's code cache), from the third page
+            # on: about a quarter of the CPU of opening JupyterLab. The files
+            # are the same either way; each chapter still opens in a new page
+            # at its launch path, and JupyterLab keeps no state in the browser
+            # that decides what opens (its workspace, on the server, is
+            # deleted after each chapter).
+            browser = playwright.chromium.launch_persistent_context(
+                base / "browser-profile", executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, viewport=VIEWPORT
+            )
             try:
                 yield Binder(url=url, repo=repo, home=home, browser=browser, seconds=seconds)
             finally:
@@ -353,7 +363,7 @@ def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, report, sour
     urlpath = launch_path(CONFIG, source.relative_to(ROOT).as_posix())
 
     started = time.monotonic()
-    page = binder.browser.new_page(viewport=VIEWPORT)
+    page = binder.browser.new_page()
     page.set_default_timeout(60_000)
     try:
         page.goto(f"{binder.url}/{urlpath}", timeout=120_000)

@@ -13,7 +13,8 @@ Every page of ``_toc.yml`` (and the search and index pages) is visited once at
 1280 px in the light colour scheme and once at 375 px in the dark one. Each
 visit records what it found; the tests below then each check one property over
 all pages, and a failure lists every page and problem at once. Screenshots of
-every page, desktop and phone, full page, go to ``_build/screenshots/``.
+every page, desktop and phone, full page, go to ``_build/screenshots/`` (JPEG:
+a full page encoded as PNG took 40% more of the browser's CPU).
 """
 
 from __future__ import annotations
@@ -318,7 +319,7 @@ def visit(page, watcher: Watcher, server: str, page_name: str, size: str, axe) -
         visit.wide_elements = page.evaluate(WIDE)
     visit.theme = page.evaluate("document.documentElement.dataset.theme")
     visit.background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-    page.screenshot(path=SHOTS / f"{shot_name(page_name)}-{size}.png", full_page=True)
+    page.screenshot(path=SHOTS / f"{shot_name(page_name)}-{size}.jpeg", full_page=True, quality=85)
     if size == "desktop":
         # After the screenshot (which shows them closed): open every
         # solution, so that axe checks their content too.
