@@ -142,8 +142,17 @@ class Binder:
     url: str
     repo: Path
     home: Path
+    log: Path
     browser: object = None  # a Playwright BrowserContext (one persistent profile)
     seconds: dict = field(default_factory=dict)
+
+    def errors_logged(self, since: int) -> str:
+        """The errors JupyterLab logged after byte ``since`` of its log (a failed request, a kernel that died)."""
+        with self.log.open("rb") as log:
+            log.seek(since)
+            lines = log.read().decode(errors="replace").splitlines()
+        errors = [line for line in lines if line.startswith("[E ")]
+        return "\n".join(errors[-15:]) or "(JupyterLab logged no error)"
 
     def api(self, method: str, path: str) -> object:
         """A call to the server's REST API, with the XSRF cookie and header it asks of a browser."""
@@ -190,9 +199,14 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
     with filelock.FileLock(CACHE.with_suffix(".lock")):
         files = repository_files()
         content = hashlib.sha256(b"".join(name.encode() + b"\0" + file_bytes(ROOT / name) for name in files)).hexdigest()
-        if not (repo / ".binder-copy").exists() or (repo / ".binder-copy").read_text() != content:
+        # The copy is made again when the files change, but only once per run:
+        # a file edited while the first process installs the environment must
+        # not replace the copy that its JupyterLab is serving.
+        run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
+        copied = (repo / ".binder-copy").read_text().split() if (repo / ".binder-copy").exists() else []
+        if not copied or (copied[0] != content and copied[1:] != [run_id]):
             copy_repository(files, repo)
-            (repo / ".binder-copy").write_text(content)
+            (repo / ".binder-copy").write_text(f"{content} {run_id}".strip())
         config = binder_dir(repo)
         runtime = (config / "runtime.txt").read_text().strip()
         here = f"python-{sys.version_info.major}.{sys.version_info.minor}"
@@ -270,7 +284,7 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
                 base / "browser-profile", executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, viewport=VIEWPORT
             )
             try:
-                yield Binder(url=url, repo=repo, home=home, browser=browser, seconds=seconds)
+                yield Binder(url=url, repo=repo, home=home, log=base / "jupyterlab.log", browser=browser, seconds=seconds)
             finally:
                 browser.close()
     finally:
@@ -362,7 +376,10 @@ def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, report, sour
     # built page's button has exactly this path).
     urlpath = launch_path(CONFIG, source.relative_to(ROOT).as_posix())
 
+    from playwright.sync_api import Error as PlaywrightError
+
     started = time.monotonic()
+    log_start = binder.log.stat().st_size
     page = binder.browser.new_page()
     page.set_default_timeout(60_000)
     try:
@@ -385,9 +402,16 @@ def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, report, sour
         cells = page.evaluate(MODEL)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SHOTS / f"binder-{source.stem}.png")
+    except PlaywrightError as error:
+        # A wait that timed out says only what it waited for: say why, from the server's side.
+        failure = f"{source.name}: {str(error).splitlines()[0]}\nJupyterLab's errors meanwhile:\n{binder.errors_logged(log_start)}"
+    else:
+        failure = None
     finally:
         page.close()
         binder.forget()
+    if failure:
+        pytest.fail(failure, pytrace=False)
 
     outputs = [(number, out) for number, cell in enumerate(cells, start=1) for out in cell["outputs"]]
     report[chapter_id(source)] = {
