@@ -59,9 +59,11 @@ endef
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Install the pinned requirements, again only when they (or the package) change.
+# Install the pinned requirements, again only when they (or the package) change,
+# then uninstall what the lock no longer lists (pip install never removes).
 $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python scripts/sync_venv.py requirements.txt
 	touch $@
 
 book: $(STAMP)
