@@ -362,6 +362,10 @@ def visits(server) -> dict[str, tuple[Visit, Visit]]:
     on the browser, so two at once take little longer than one.
     """
     SHOTS.mkdir(parents=True, exist_ok=True)
+    # This run's screenshots only: none of a page since removed, or of an older format.
+    for size in SIZES:
+        for old in SHOTS.glob(f"*-{size}.*"):
+            old.unlink()
     with ThreadPoolExecutor(max_workers=2) as pool:
         halves = list(pool.map(functools.partial(visit_pages, server), [PAGES[0::2], PAGES[1::2]]))
     found = {size: {name: visit for half in halves for name, visit in half[size].items()} for size in SIZES}
