@@ -202,11 +202,13 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
         # The copy is made again when the files change, but only once per run:
         # a file edited while the first process installs the environment must
         # not replace the copy that its JupyterLab is serving.
+        # The marker holds the content's hash and the run that made the copy.
         run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
-        copied = (repo / ".binder-copy").read_text().split() if (repo / ".binder-copy").exists() else []
-        if not copied or (copied[0] != content and copied[1:] != [run_id]):
+        marker = repo / ".binder-copy"
+        copied, _, copied_by = (marker.read_text() if marker.exists() else "").partition("\n")
+        if copied != content and not (run_id and copied_by == run_id):
             copy_repository(files, repo)
-            (repo / ".binder-copy").write_text(f"{content} {run_id}".strip())
+            marker.write_text(f"{content}\n{run_id}")
         config = binder_dir(repo)
         runtime = (config / "runtime.txt").read_text().strip()
         here = f"python-{sys.version_info.major}.{sys.version_info.minor}"
