@@ -7,7 +7,10 @@
   under ``jax.jit`` and sharded over every device of this process;
 - :func:`in_fresh_processes`: the same, run in new Python processes with other
   settings (two CPU devices, or a single CPU thread), which must be chosen
-  before JAX starts.
+  before JAX starts;
+- :func:`on_two_cpus`: results computed by XLA for this CPU and for an older one
+  without fused multiply-add (``--xla_cpu_max_isa``), to compare
+  (chapter 11), with :func:`ulp_distance` to measure how far apart they are.
 """
 
 from __future__ import annotations
@@ -15,15 +18,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
+import re
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax import random
 
 from dl_workshop._validate import check_size, describe, key_batch_shape
+from dl_workshop.jax_idioms import grw_draw, randomness_ex_1
 
 
 def fingerprint(x: Any) -> str:
@@ -140,3 +149,174 @@ def in_fresh_processes(settings: dict[str, dict[str, Any]], seed: int, size: int
             raise RuntimeError(f"the fresh process for {name!r} failed:\n{err}")
         results[name] = json.loads(out.strip().splitlines()[-1])
     return results
+
+
+# --- Another CPU ---------------------------------------------------------------
+
+#: The newest x86 instruction set that XLA can be told to compile for
+#: (``XLA_FLAGS=--xla_cpu_max_isa=...``) that has no fused multiply-add (FMA).
+#: ``AVX2`` and everything after it have FMA; ``SSE4_2`` and ``AVX`` do not.
+ISA_WITHOUT_FMA = "AVX"
+ISAS_WITHOUT_FMA = ("SSE4_2", "AVX")
+#: ``random.normal`` draws ``u`` uniformly from [NORMAL_UNIFORM_LOW, 1), the
+#: open interval (-1, 1), and returns ``sqrt(2) * erf_inv(u)`` (JAX 0.10.2).
+NORMAL_UNIFORM_LOW = float(np.nextafter(np.float32(-1.0), np.float32(0.0)))
+
+
+def host_cpu_flags() -> frozenset[str]:
+    """The instruction-set flags of this machine's CPU, as Linux lists them.
+
+    Empty where ``/proc/cpuinfo`` does not exist (macOS, Windows) or lists no
+    flags (ARM lists ``Features``, which are read instead).
+
+    >>> flags = host_cpu_flags()
+    >>> isinstance(flags, frozenset)
+    True
+    """
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() in ("flags", "Features"):
+            return frozenset(value.split())
+    return frozenset()
+
+
+def isa_cap(xla_flags: str | None) -> str | None:
+    """The instruction set named by ``--xla_cpu_max_isa=`` in ``xla_flags``, if any.
+
+    >>> isa_cap("--xla_force_host_platform_device_count=2 --xla_cpu_max_isa=AVX")
+    'AVX'
+    >>> isa_cap("") is None
+    True
+    """
+    found = re.findall(r"--xla_cpu_max_isa=(\S+)", xla_flags or "")
+    return found[-1].upper() if found else None
+
+
+def cpu_results(seed: int, size: int, num_steps: int) -> dict[str, np.ndarray]:
+    """The results that chapter 11 compares between two CPUs, computed here.
+
+    One key per result, split from ``random.key(seed)``:
+
+    - ``keys``: the integers of ``size`` keys split from it;
+    - ``bits``: ``size`` random 32-bit integers;
+    - ``normal``: ``size`` standard normal draws, and ``uniform (-1, 1)``: the
+      uniform draws that ``random.normal`` turns into them with the same key
+      (JAX 0.10.2 computes ``sqrt(2) * erf_inv(u)``);
+    - ``uniform (0.1, 0.7)``: ``size`` uniform draws on another interval, which
+      JAX scales as ``u * (maxval - minval) + minval``;
+    - ``grid walk``: the positions of exercise 1's walk on a grid, ``num_steps`` steps;
+    - ``walk``: the Gaussian random walk of ``grw_draw``, ``num_steps`` steps;
+    - ``loop minus scan``: a 100-step walk computed by an eager Python loop,
+      minus the same walk computed by ``lax.scan`` (``grw_draw``).
+
+    >>> found = cpu_results(0, 8, 10)
+    >>> found["normal"].shape, found["grid walk"].dtype.kind, found["loop minus scan"].shape
+    ((8,), 'i', (100,))
+    """
+    size = check_size("size", size)
+    num_steps = check_size("num_steps", num_steps)
+    keys_key, bits_key, normal_key, uniform_key, grid_key, walk_key, loop_key = random.split(random.key(seed), 7)
+    position, loop_walk = jnp.float32(0.0), []
+    for step_key in random.split(loop_key, 100):
+        loop_walk.append(position)
+        position = position + random.normal(step_key)
+    results = {
+        "keys": random.key_data(random.split(keys_key, size)),
+        "bits": random.bits(bits_key, (size,)),
+        "uniform (-1, 1)": random.uniform(normal_key, (size,), minval=NORMAL_UNIFORM_LOW, maxval=1.0),
+        "normal": random.normal(normal_key, (size,)),
+        "uniform (0.1, 0.7)": random.uniform(uniform_key, (size,), minval=0.1, maxval=0.7),
+        "grid walk": randomness_ex_1(random.split(grid_key, num_steps), jnp.array([0, 0]))[1],
+        "walk": grw_draw(walk_key, num_steps)[1],
+        "loop minus scan": jnp.stack(loop_walk) - grw_draw(loop_key, 100)[1],
+    }
+    return {name: np.asarray(value) for name, value in results.items()}
+
+
+# Run in a new process: compute cpu_results and save them to the .npz file named.
+_CPU_CHILD = """
+import sys
+import numpy as np
+from dl_workshop.reproducibility import cpu_results
+path, seed, size, num_steps = sys.argv[1], *map(int, sys.argv[2:])
+np.savez(path, **cpu_results(seed, size, num_steps))
+"""
+
+
+def cpu_environment(isa: str | None) -> dict[str, str]:
+    """The environment of a new process whose XLA compiles for ``isa`` (``None``: this CPU's best).
+
+    Any ``--xla_cpu_max_isa`` inherited from this process is removed first.
+    JAX's persistent compilation cache may stay on: its key includes ``XLA_FLAGS``.
+
+    >>> cpu_environment("AVX")["XLA_FLAGS"].split()[-1]
+    '--xla_cpu_max_isa=AVX'
+    """
+    flags = [flag for flag in os.environ.get("XLA_FLAGS", "").split() if not flag.startswith("--xla_cpu_max_isa=")]
+    if isa is not None:
+        flags.append(f"--xla_cpu_max_isa={isa}")
+    return {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": " ".join(flags)}
+
+
+def on_two_cpus(seed: int, size: int, num_steps: int, isa: str = ISA_WITHOUT_FMA) -> dict[str, dict[str, np.ndarray]]:
+    """:func:`cpu_results` in two new processes, side by side: ``"this CPU"`` and ``isa``.
+
+    The first process lets XLA use everything this CPU has; the second caps
+    it at ``isa`` (by default ``AVX``, the newest set without fused
+    multiply-add), which is how XLA would compile on an older CPU.
+    ``--xla_cpu_max_isa`` names x86 instruction sets, so on another
+    architecture only ``"this CPU"`` is returned.
+
+    >>> found = on_two_cpus(0, 8, 10)
+    >>> sorted(found) == (["AVX", "this CPU"] if platform.machine() in ("x86_64", "AMD64") else ["this CPU"])
+    True
+    """
+    size = check_size("size", size)
+    num_steps = check_size("num_steps", num_steps)
+    runs: dict[str, str | None] = {"this CPU": None}
+    if platform.machine() in ("x86_64", "AMD64"):
+        runs[isa] = isa
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        running = {}
+        for name, cap in runs.items():
+            path = str(Path(folder) / f"{len(running)}.npz")
+            command = [sys.executable, "-c", _CPU_CHILD, path, str(seed), str(size), str(num_steps)]
+            process = subprocess.Popen(command, env=cpu_environment(cap), stderr=subprocess.PIPE, text=True)
+            running[name] = (process, path)
+        for name, (process, path) in running.items():
+            _, err = process.communicate(timeout=300)
+            if process.returncode != 0:
+                raise RuntimeError(f"the process for {name!r} failed:\n{err}")
+            with np.load(path) as saved:
+                results[name] = {key: saved[key] for key in saved.files}
+    return results
+
+
+def ulp_distance(a: Any, b: Any) -> np.ndarray:
+    """How many float32 values lie between ``a`` and ``b``, element by element (0 when equal).
+
+    One ulp (unit in the last place) is the gap between a float and the next
+    one; two results that differ by 1 ulp differ only in the last bit.
+
+    >>> import numpy as np
+    >>> x = np.float32(1.0)
+    >>> ulp_distance([x, x], [np.nextafter(x, np.float32(2)), x]).tolist()
+    [1, 0]
+    >>> int(ulp_distance(np.float32(-0.0), np.float32(0.0)))
+    0
+    """
+    a, b = (np.asarray(v, dtype=np.float32) for v in (a, b))
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+
+    def ordered(x: np.ndarray) -> np.ndarray:
+        # Reinterpret the bits as integers that count up with the float's value.
+        bits = x.view(np.int32).astype(np.int64)
+        return np.where(bits < 0, -(bits & 0x7FFFFFFF), bits)
+
+    return np.abs(ordered(a) - ordered(b))

@@ -13,11 +13,19 @@ two things to stock nbval:
    the executed notebook into ``<page>.glue.json`` (the prose's numbers come
    from there), so stock nbval would see "unexpected output fields". Each glue
    output of the new run is compared with its entry in that file instead.
+4. Another CPU, simulated. When ``XLA_FLAGS`` caps the instruction set
+   (``--xla_cpu_max_isa=...``, as ``make portability`` does), every cell must
+   still reproduce exactly, except in one case: without fused multiply-add
+   (``AVX`` or ``SSE4_2``) on a machine that has it, the cells tagged
+   ``cpu-dependent`` must differ, and only they may. A tagged cell that
+   reproduces fails (the tag is wrong), and so does an untagged cell that
+   differs (a CPU dependence the page does not declare).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +33,25 @@ import nbformat
 import pytest
 from nbval.plugin import IPyNbCell, IPyNbFile
 
+from dl_workshop.reproducibility import ISAS_WITHOUT_FMA, host_cpu_flags, isa_cap
+
 FIGURE_TYPES = ("image/png", "image/jpeg")
+CPU_TAG = "cpu-dependent"
+
+
+def fma_removed() -> bool:
+    """Whether this run's XLA compiles without the fused multiply-add that this CPU has."""
+    return isa_cap(os.environ.get("XLA_FLAGS")) in ISAS_WITHOUT_FMA and "fma" in host_cpu_flags()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    cap = isa_cap(os.environ.get("XLA_FLAGS"))
+    if cap is None:
+        return None
+    if fma_removed():
+        return (f"XLA compiles for {cap} (no fused multiply-add, which this CPU has): cells tagged "
+                f"'{CPU_TAG}' must differ from the reference, every other cell must equal it")
+    return f"XLA compiles for {cap}: every cell must equal the reference exactly"
 
 
 def unexecuted_cells(path: Path) -> list[int]:
@@ -87,6 +113,44 @@ def compare_glue_then_outputs(cell: IPyNbCell, glued: dict[str, Any]):
     return compare
 
 
+def declared_cpu_dependent(cell: IPyNbCell, compare):
+    """Wrap ``compare`` for a ``cpu-dependent`` cell in a run without FMA: it must differ."""
+
+    def differs(test: list, ref: list, skip_compare: tuple | None = None) -> bool:
+        if not compare(test, ref, skip_compare):
+            cell.user_properties.append((CPU_TAG, "differs, as declared"))
+            return True
+        cell.comparison_traceback = [
+            f"The cell is tagged '{CPU_TAG}', but without fused multiply-add "
+            f"({os.environ.get('XLA_FLAGS')}) its outputs equal the reference: "
+            "remove the tag from the chapter's cell."
+        ]
+        return False
+
+    return differs
+
+
+def undeclared(cell: IPyNbCell, compare):
+    """Wrap ``compare`` in a capped run so that a difference says what the tag would mean."""
+
+    def same(test: list, ref: list, skip_compare: tuple | None = None) -> bool:
+        if compare(test, ref, skip_compare):
+            return True
+        if fma_removed():
+            cell.comparison_traceback.append(
+                f"\nThis cell is not tagged '{CPU_TAG}', yet its outputs differ when XLA compiles "
+                f"for another CPU ({os.environ.get('XLA_FLAGS')}). If the difference is the expected "
+                "effect of fused multiply-add, tag the cell and say so on the page (chapter 11 explains it)."
+            )
+        else:
+            cell.comparison_traceback.append(
+                f"\nWith XLA_FLAGS={os.environ.get('XLA_FLAGS')} every cell must equal the reference exactly."
+            )
+        return False
+
+    return same
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Make every collected notebook compare its figures and glued values too."""
     for notebook in {item.parent for item in items if isinstance(item.parent, IPyNbFile)}:
@@ -98,3 +162,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if glue_file not in glue_files:
                 glue_files[glue_file] = json.loads(glue_file.read_text()) if glue_file.exists() else {}
             item.compare_outputs = compare_glue_then_outputs(item, glue_files[glue_file])
+            if isa_cap(os.environ.get("XLA_FLAGS")) is None:
+                continue
+            if fma_removed() and CPU_TAG in item.cell.metadata.get("tags", []):
+                item.compare_outputs = declared_cpu_dependent(item, item.compare_outputs)
+            else:
+                item.compare_outputs = undeclared(item, item.compare_outputs)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """List the cells that differed as their tag declares (a run without FMA)."""
+    differed = [
+        report.nodeid
+        for report in terminalreporter.stats.get("passed", [])
+        if (CPU_TAG, "differs, as declared") in report.user_properties
+    ]
+    if differed:
+        terminalreporter.section(f"cells tagged '{CPU_TAG}' that differ without FMA, as declared")
+        for nodeid in sorted(differed):
+            terminalreporter.line(nodeid)
