@@ -24,8 +24,8 @@ def run(command: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
-def test_the_three_workflows_are_there():
-    assert {path.name for path in WORKFLOWS} >= {"test.yml", "deploy.yml", "weekly.yml"}
+def test_the_workflows_are_there():
+    assert {path.name for path in WORKFLOWS} == {"test.yml", "weekly.yml"}
 
 
 def test_workflows_match_the_github_workflow_schema():
@@ -57,12 +57,23 @@ def test_every_action_is_pinned_by_sha_with_its_version_and_checkout_keeps_no_to
     assert not problems, "\n".join(problems)
 
 
-def test_deploy_grants_write_permissions_only_to_the_deploy_job():
-    deploy = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
-    assert deploy["permissions"] == {"contents": "read"}
-    assert deploy["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
-    assert "permissions" not in deploy["jobs"]["build"]
-    assert deploy["concurrency"]["group"] == "pages"
+def test_only_a_tested_build_is_published_and_only_the_deploy_job_may_write():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "test.yml").read_text())
+    on_main = "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    assert workflow[True]["push"] == {"branches": ["main"]}  # YAML reads the key `on` as True
+    assert workflow["permissions"] == {"contents": "read"}
+    test, deploy = workflow["jobs"]["make-test"], workflow["jobs"]["deploy"]
+    # The published folder is the one `make test` built and tested, in the same job, after it.
+    steps = [step.get("run") or step.get("uses", "").split("@")[0] for step in test["steps"]]
+    assert steps.index("make test") < steps.index("actions/upload-pages-artifact")
+    upload = test["steps"][steps.index("actions/upload-pages-artifact")]
+    assert upload["with"]["path"] == "_build/html" and upload["if"] == on_main
+    assert "permissions" not in test and "make book" not in str(workflow)
+    # The deploy job publishes only after that job passed, only from main, and is the only writer.
+    assert deploy["needs"] == "make-test" and deploy["if"] == on_main
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert [step["uses"].split("@")[0] for step in deploy["steps"]] == ["actions/deploy-pages"]
+    assert deploy["concurrency"] == {"group": "pages", "cancel-in-progress": False}
 
 
 # --- the guards fail when they should ----------------------------------------------
