@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urldefrag, urlsplit
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 import pytest
 import yaml
@@ -87,6 +87,8 @@ class Visit:
     wide_elements: list[str] = field(default_factory=list)
     theme: str = ""
     background: str = ""
+    # For each cell tagged cpu-dependent: where its visible note links (None: no note).
+    cpu_notes: list[str | None] = field(default_factory=list)
     # axe-core fetches stylesheets itself, and resolves a relative @import
     # against the page (GET /basic.css, 404): what happens while it runs is
     # axe's doing, not the site's, and is not recorded.
@@ -292,6 +294,14 @@ SIZES = {
 }
 
 
+# Each cell tagged cpu-dependent (myst-nb: class tag_cpu-dependent) and the
+# link of the note that _ext/cpu_dependent.py puts under it, if it is shown.
+CPU_NOTES = """[...document.querySelectorAll('.cell.tag_cpu-dependent')].map(cell => {
+  const note = cell.querySelector(':scope > p.cpu-dependent-note');
+  return note && note.checkVisibility() ? note.querySelector('a')?.getAttribute('href') ?? '' : null;
+})"""
+
+
 def visit(page, watcher: Watcher, server: str, page_name: str, size: str, axe) -> Visit:
     """One page at one size: what it shows, its screenshot and its axe audit."""
     viewport, _, axe_options = SIZES[size]
@@ -317,6 +327,7 @@ def visit(page, watcher: Watcher, server: str, page_name: str, size: str, axe) -
     visit.scroll_width = page.evaluate("document.documentElement.scrollWidth")
     if visit.scroll_width > viewport["width"]:
         visit.wide_elements = page.evaluate(WIDE)
+    visit.cpu_notes = page.evaluate(CPU_NOTES)
     visit.theme = page.evaluate("document.documentElement.dataset.theme")
     visit.background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     page.screenshot(path=SHOTS / f"{shot_name(page_name)}-{size}.jpeg", full_page=True, quality=85)
@@ -438,6 +449,23 @@ def test_solutions_are_hidden_until_their_toggle_is_clicked(visits):
         f"{page_name}: {problem}" for page_name, (wide, _) in visits.items() for problem in wide.solution_problems
     ]
     assert not problems, report(problems, "solution toggle problems")
+
+
+def test_every_cpu_dependent_cell_shows_a_note_linking_to_its_explanation(visits):
+    explained = "11-reproducibility-across-versions.html#cpu-dependent-outputs"
+    problems, notes = [], 0
+    for page_name, (wide, phone) in visits.items():
+        source = source_of(page_name)
+        tagged = len(re.findall(r"^:?tags: \[[^]]*\bcpu-dependent\b", source.read_text(), re.M)) if source else 0
+        if len(wide.cpu_notes) != tagged:
+            problems.append(f"{page_name}: {tagged} cells tagged cpu-dependent in the source, {len(wide.cpu_notes)} on the page")
+        for size, visit in (("desktop", wide), ("phone", phone)):
+            for index, href in enumerate(visit.cpu_notes):
+                if href is None or not urljoin(page_name, href).endswith(explained):
+                    problems.append(f"{page_name} ({size}): tagged cell {index}: note {'missing' if href is None else 'links to ' + repr(href)}")
+        notes += len(wide.cpu_notes)
+    assert not problems, report(problems, "CPU-dependence notes")
+    assert notes, "no page has a cell tagged cpu-dependent: has the tag's class changed?"
 
 
 def test_search_finds_the_keys_chapter(server, browser):
