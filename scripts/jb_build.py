@@ -17,6 +17,14 @@ is created by the first process that needs it; two processes at once both try
 to create its tables ("table settings already exists"). It is created here,
 before Sphinx starts its processes. The build folder is the default
 ``<book>/_build`` (the Makefile's).
+
+The kernel manager gives each kernel CurveZMQ keys, so that what the build
+and its kernels send each other (over TCP on loopback) is encrypted. Without
+keys ipykernel logs "Kernel is running over TCP without encryption"
+(kernelapp.py) for every page executed. ``auto``: keys are given to kernels
+whose kernelspec declares that it supports them (ipykernel's does). myst-nb
+passes no options to the kernel manager, so they are added where it calls
+jupyter-cache (``execute_notebooks: cache``).
 """
 
 from __future__ import annotations
@@ -29,8 +37,10 @@ from pathlib import Path
 from typing import Any
 
 import jupyter_book.sphinx
+import myst_nb.core.execute.cache
 from jupyter_book.cli.main import main
 from jupyter_cache import get_cache
+from traitlets.config import Config
 
 UNDECLARED_BUT_SAFE = ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex")
 
@@ -49,6 +59,10 @@ for name in UNDECLARED_BUT_SAFE:
 jobs = int(os.environ.get("BOOK_JOBS") or os.cpu_count() or 1)
 # jupyter-book imports build_sphinx when it builds, so it gets this one.
 jupyter_book.sphinx.build_sphinx = functools.partial(jupyter_book.sphinx.build_sphinx, jobs=jobs)
+# myst-nb executes through this name; the processes Sphinx forks inherit it.
+myst_nb.core.execute.cache.single_nb_execution = functools.partial(
+    myst_nb.core.execute.cache.single_nb_execution, config=Config(KernelManager={"transport_encryption": "auto"})
+)
 
 if __name__ == "__main__":
     book = Path(next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "."))
