@@ -41,7 +41,12 @@ NBVAL_FLAGS := -p tests.nbval_strict --nbval --nbval-current-env \
 .PHONY: book test checks unit-tests test-build nbval serve clean lock bench chromium site-tests binder-test
 
 # Build the site into _build/html, logging to _build/build.log. On failure,
-# repeat the lines that say what went wrong (page, warning, failing cell).
+# repeat the lines that say what went wrong: every warning and error (page,
+# message), then each failing cell, its source and its error (from nbclient's
+# exception to the end of myst-nb's warning, which _config.yml makes show it).
+# Sphinx repeats no warning of a page that it does not read again, so a failed
+# build drops what Sphinx read (its saved environment): the next build reads
+# every page again (executed ones from the cache) and fails the same way.
 # Pages that use a changed module of dl_workshop are executed again first
 # (the execution cache alone only notices changed code cells). Pages are read,
 # and so executed, in parallel, one per core (scripts/jb_build.py says how).
@@ -50,8 +55,9 @@ define build_site
 	@$(BIN)/python scripts/refresh_cache.py _build
 	@set -o pipefail; $(BIN)/python scripts/jb_build.py . $(1) $(JB_FLAGS) 2>&1 | tee _build/build.log || { \
 	  echo; echo "==== The build failed. What went wrong (full log: _build/build.log): ===="; \
-	  grep -E "(WARNING|ERROR):" _build/build.log | grep -v IPKernelApp; \
-	  grep -A 14 "An error occurred while executing the following cell" _build/build.log; \
+	  grep -E "(WARNING|ERROR):" _build/build.log; \
+	  sed -n '/^nbclient\.exceptions\./,/\[mystnb\.exec\]/p' _build/build.log; \
+	  rm -f _build/.doctrees/environment.pickle; \
 	  exit 1; }
 endef
 
