@@ -1,9 +1,10 @@
 """The build and nbval guards, each proven by injecting its fault.
 
-Every test works on a temporary book of one page, with this book's
-configuration, and runs the same commands, with the same flags, as the Makefile. A
-guard that never fails protects nothing: each test below shows one fault being
-caught, and the message that names it.
+Every test works on a temporary book of six small pages (faults go into one),
+with this book's configuration, and runs the same commands, with the same
+flags, as the Makefile; Sphinx reads the pages in parallel, as it does the
+book's. A guard that never fails protects nothing: each test below shows one
+fault being caught, and the message that names it.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def make_variable(name: str) -> list[str]:
 
 
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    # Two processes read pages, as on the book's two cores (even on one core).
+    env = {**os.environ, "PYTHONHASHSEED": "0", "BOOK_JOBS": "2"}
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -47,7 +49,7 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 # configuration, extensions and templates: what is under test is the pipeline
 # (build flags, nbval and its plugin), and a small page keeps each test to
 # seconds. nbval on every real chapter is `make nbval`.
-PAGE = """---
+FRONT_MATTER = """---
 jupytext:
   text_representation:
     extension: .md
@@ -57,7 +59,9 @@ kernelspec:
   language: python
   name: python3
 ---
+"""
 
+PAGE = FRONT_MATTER + """
 # A page for injected faults
 
 ```{code-cell} ipython3
@@ -80,21 +84,34 @@ plt.show()
 """
 
 
+# Sphinx reads pages in parallel, as it does the book's, only when it has more
+# than five to read (sphinx/builders/__init__.py): five tiny pages beside it.
+OTHER_PAGES = {f"page{n}": f"{FRONT_MATTER}\n# Page {n}\n\n```{{code-cell}} ipython3\nprint({n})\n```\n" for n in range(2, 7)}
+
+
 def copy_book(destination: Path) -> Path:
-    """A book of one page (``page.md``) with this book's configuration, static files and extensions."""
+    """A book of six pages (faults go into ``page.md``) with this book's configuration, static files and extensions."""
     destination.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "_config.yml", destination)
-    (destination / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    chapters = "".join(f"  - file: {name}\n" for name in OTHER_PAGES)
+    (destination / "_toc.yml").write_text(f"format: jb-book\nroot: page\nchapters:\n{chapters}")
     (destination / "page.md").write_text(PAGE)
+    for name, text in OTHER_PAGES.items():
+        (destination / f"{name}.md").write_text(text)
     # _static (favicon, CSS), _ext (local Sphinx extensions) and _templates are named by _config.yml.
     for name in ("_static", "_ext", "_templates"):
         shutil.copytree(ROOT / name, destination / name)
     return destination
 
 
-def build(book: Path) -> subprocess.CompletedProcess[str]:
-    """The Makefile's build command and flags (scripts/jb_build.py, JB_FLAGS), everything executed."""
-    return run([sys.executable, str(ROOT / "scripts" / "jb_build.py"), ".", "--all", *make_variable("JB_FLAGS")], book)
+def build(book: Path, fresh: bool = True) -> subprocess.CompletedProcess[str]:
+    """The Makefile's build command and flags (scripts/jb_build.py, JB_FLAGS).
+
+    ``fresh``: every page read again (``--all``, as ``make test`` builds);
+    otherwise only those Sphinx finds out of date (``make book``).
+    """
+    fresh_flag = ["--all"] if fresh else []
+    return run([sys.executable, str(ROOT / "scripts" / "jb_build.py"), ".", *fresh_flag, *make_variable("JB_FLAGS")], book)
 
 
 def nbval(notebooks: Path, workers: bool = False) -> subprocess.CompletedProcess[str]:
@@ -111,8 +128,31 @@ def nbval(notebooks: Path, workers: bool = False) -> subprocess.CompletedProcess
     return run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *flags, *one_process, str(notebooks)], ROOT)
 
 
+def plain(text: str) -> str:
+    """Text as a terminal shows it: without colours (ANSI escapes; the kernel colours its tracebacks)."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
 def output(result: subprocess.CompletedProcess[str]) -> str:
-    return result.stdout + result.stderr
+    return plain(result.stdout + result.stderr)
+
+
+def read_in_parallel(text: str) -> bool:
+    """Whether Sphinx read the pages in processes: its progress then names groups of pages."""
+    return re.search(r"reading sources\.\.\. \[ *\d+%\] \S+ \.\. \S+", text) is not None
+
+
+def after_a_failed_build(book: Path) -> str:
+    """What the Makefile prints and does when a build fails ("What went wrong"), run on the book's _build/build.log.
+
+    The commands are read from the Makefile's build_site, from that heading to ``exit 1``.
+    """
+    build_site = re.search(r"^define build_site\n(.*?)^endef", MAKEFILE, re.M | re.S)
+    assert build_site, "build_site is not defined in the Makefile"
+    commands = re.search(r"What went wrong.*\n((?:.*\n)*?)\s*exit 1;", build_site.group(1))
+    assert commands, "build_site has no 'What went wrong' section ending in 'exit 1'"
+    script = commands.group(1).replace("\\\n", "\n").replace("$$", "$")
+    return output(subprocess.run(["bash", "-c", script], cwd=book, capture_output=True, text=True, timeout=60))
 
 
 def append_to_page(book: Path, text: str) -> None:
@@ -123,17 +163,64 @@ def append_to_page(book: Path, text: str) -> None:
 # --- the build ---------------------------------------------------------------
 
 
-def test_a_failing_cell_fails_the_build_and_names_page_and_cell(tmp_path):
-    book = copy_book(tmp_path / "book")
-    append_to_page(book, '```{code-cell} ipython3\nraise RuntimeError("injected failure")\n```')
-    result = build(book)
+FAILING_CELL = 'raise RuntimeError("injected failure")'
+
+
+@pytest.fixture(scope="session")
+def failed_build(tmp_path_factory, worker_id) -> Path:
+    """The book with a failing cell, built (and failed) once, its output in _build/build.log as the Makefile keeps it.
+
+    Made once per run, as ``builds`` below is. A test that changes it (the
+    Makefile's failure branch, a build again; in place: Sphinx keeps nothing
+    of a build made in another folder) holds its lock, ``failing-book.lock``.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # the run's folder, shared by its workers
+    book = shared / "failing-book"
+    with filelock.FileLock(shared / "failing-book.lock"):
+        if not (book / "_build" / "build.log").exists():
+            shutil.rmtree(book, ignore_errors=True)
+            copy_book(book)
+            append_to_page(book, f"```{{code-cell}} ipython3\n{FAILING_CELL}\n```")
+            result = build(book)
+            assert result.returncode != 0, output(result)
+            (book / "_build" / "build.log").write_text(result.stdout + result.stderr)
+    return book
+
+
+def test_a_failing_cell_fails_the_build_and_names_page_cell_and_error(failed_build):
+    text = plain((failed_build / "_build" / "build.log").read_text())
+    assert read_in_parallel(text), text
+    assert "page.md: WARNING: Executing notebook failed: CellExecutionError" in text, text
+    assert FAILING_CELL in text, text
+    assert "RuntimeError: injected failure" in text, text
+    # The other pages are read and executed all the same (nothing is killed mid-page).
+    assert all(f"{name}.md: Executed notebook" in text for name in OTHER_PAGES), text
+    assert "Sphinx parallel build error" not in text and "ZMQError" not in text, text
+    # Kernels are given CurveZMQ keys (scripts/jb_build.py): ipykernel has nothing to warn about.
+    assert "without encryption" not in text, text
+
+
+def test_the_makefile_summary_of_a_failed_build_names_page_cell_and_error(failed_build):
+    with filelock.FileLock(failed_build.with_suffix(".lock")):
+        summary = after_a_failed_build(failed_build)
+    assert "page.md: WARNING: Executing notebook failed: CellExecutionError" in summary, summary
+    assert FAILING_CELL in summary, summary
+    assert "RuntimeError: injected failure" in summary, summary
+
+
+def test_the_build_after_a_failed_one_fails_again(failed_build):
+    """Sphinx says nothing of a page that it does not read again: after a failed build it reads them all."""
+    with filelock.FileLock(failed_build.with_suffix(".lock")):
+        after_a_failed_build(failed_build)
+        result = build(failed_build, fresh=False)  # as make book does
     assert result.returncode != 0, output(result)
-    assert "page.md: WARNING: Executing notebook failed" in output(result)
-    assert 'raise RuntimeError("injected failure")' in output(result)
+    assert "page.md: WARNING: Executing notebook failed: CellExecutionError" in output(result), output(result)
+    assert "RuntimeError: injected failure" in output(result), output(result)
 
 
 def unexecuted_book(tmp_path: Path) -> Path:
-    """The one-page book with execution switched off: for faults found without running code."""
+    """The book with execution switched off: for faults found without running code."""
     book = copy_book(tmp_path / "book")
     config = book / "_config.yml"
     config.write_text(config.read_text().replace("execute_notebooks: cache", "execute_notebooks: \"off\""))
@@ -185,6 +272,8 @@ def builds(tmp_path_factory, worker_id) -> dict[str, Path]:
             copy_book(book)
             first = build(book)
             assert first.returncode == 0, output(first)
+            assert read_in_parallel(output(first)), output(first)
+            assert "without encryption" not in output(first), output(first)
             shutil.rmtree(executed, ignore_errors=True)
             shutil.copytree(book / "_build" / "jupyter_execute", executed)
             second = build(book)
