@@ -9,6 +9,7 @@
 #   make bench   measure build, test and solution speed: _build/bench/report.md
 #   make site-tests  the built site in Chromium (make chromium installs it)
 #   make binder-test the chapters as Binder opens them, in JupyterLab (own venv)
+#   make portability nbval again with XLA compiling for older CPUs (AVX2, AVX)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -38,7 +39,7 @@ JB_FLAGS := -W -n --keep-going
 NBVAL_FLAGS := -p tests.nbval_strict --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/nbval-sanitize.cfg -n auto --dist loadscope
 
-.PHONY: book test checks unit-tests test-build nbval serve clean lock bench chromium site-tests binder-test
+.PHONY: book test checks unit-tests test-build nbval portability portability-AVX2 portability-AVX serve clean lock bench chromium site-tests binder-test
 
 # Build the site into _build/html, logging to _build/build.log. On failure,
 # repeat the lines that say what went wrong: every warning and error (page,
@@ -92,7 +93,7 @@ checks: $(STAMP) chromium
 	@status=0; \
 	$(MAKE) --no-print-directory unit-tests || status=1; \
 	{ $(MAKE) --no-print-directory test-build && \
-	  $(MAKE) --no-print-directory -k -j2 --output-sync=target nbval site-tests; } || status=1; \
+	  $(MAKE) --no-print-directory -k -j2 --output-sync=target nbval site-tests portability; } || status=1; \
 	exit $$status
 
 # One worker per core, each taking the next test as it is free.
@@ -109,6 +110,23 @@ test-build: $(STAMP)
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) _build/jupyter_execute
+
+# Another CPU, simulated: nbval again, with XLA compiling for an older x86 CPU
+# (XLA_FLAGS=--xla_cpu_max_isa). AVX2 has fused multiply-add (FMA): every output
+# must equal the reference. AVX has none: on a CPU that has FMA, exactly the
+# cells tagged cpu-dependent must differ (tests/nbval_strict.py; chapter 11
+# explains why). JAX's compilation cache includes XLA_FLAGS in its keys; each
+# instruction set still gets a cache folder of its own.
+PORTABILITY_ISAS := AVX2 AVX
+portability: $(addprefix portability-,$(PORTABILITY_ISAS))
+
+$(addprefix portability-,$(PORTABILITY_ISAS)): portability-%: $(STAMP)
+ifeq ($(shell uname -m),x86_64)
+	XLA_FLAGS=--xla_cpu_max_isa=$* JAX_COMPILATION_CACHE_DIR=$(JAX_COMPILATION_CACHE_DIR)-$* \
+	  $(BIN)/python -m pytest $(NBVAL_FLAGS) _build/jupyter_execute
+else
+	@echo "$@: skipped: --xla_cpu_max_isa names x86 instruction sets; this machine is $(shell uname -m)."
+endif
 
 # The built site (_build/html) in Debian's Chromium, driven by Playwright:
 # screenshots and external links in _build/screenshots.
