@@ -17,12 +17,15 @@ import re
 import shlex
 import shutil
 import subprocess
+import platform
 import sys
 from pathlib import Path
 
 import filelock
 import matplotlib.image
 import pytest
+
+from dl_workshop.reproducibility import host_cpu_flags
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -38,9 +41,9 @@ def make_variable(name: str) -> list[str]:
     return shlex.split(match.group(1).replace("\\\n", " "))
 
 
-def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     # Two processes read pages, as on the book's two cores (even on one core).
-    env = {**os.environ, "PYTHONHASHSEED": "0", "BOOK_JOBS": "2"}
+    env = {**os.environ, "PYTHONHASHSEED": "0", "BOOK_JOBS": "2", **(env or {})}
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -81,12 +84,24 @@ fig, ax = plt.subplots(figsize=(3, 2))
 ax.plot(draws, marker="o")
 plt.show()
 ```
+
+```{code-cell} ipython3
+random.bits(random.key(1), (3,))  # integers: the same on every CPU
+```
+
+```{code-cell} ipython3
+float(random.normal(random.key(1), (1000,)).sum())  # changes without fused multiply-add
+```
 """
+CELL_SAME_ON_EVERY_CPU, CELL_CHANGED_WITHOUT_FMA = 2, 3
 
 
 # Sphinx reads pages in parallel, as it does the book's, only when it has more
 # than five to read (sphinx/builders/__init__.py): five tiny pages beside it.
-OTHER_PAGES = {f"page{n}": f"{FRONT_MATTER}\n# Page {n}\n\n```{{code-cell}} ipython3\nprint({n})\n```\n" for n in range(2, 7)}
+# One runs code (a page executed while another fails); the others are plain
+# markdown, read but not executed (no kernel to start).
+EXECUTED_PAGES = {"page2": f"{FRONT_MATTER}\n# Page 2\n\n```{{code-cell}} ipython3\nprint(2)\n```\n"}
+OTHER_PAGES = {**EXECUTED_PAGES, **{f"page{n}": f"# Page {n}\n\nText only.\n" for n in range(3, 7)}}
 
 
 def copy_book(destination: Path) -> Path:
@@ -114,18 +129,24 @@ def build(book: Path, fresh: bool = True) -> subprocess.CompletedProcess[str]:
     return run([sys.executable, str(ROOT / "scripts" / "jb_build.py"), ".", *fresh_flag, *make_variable("JB_FLAGS")], book)
 
 
-def nbval(notebooks: Path, workers: bool = False) -> subprocess.CompletedProcess[str]:
+def nbval(notebooks: Path, workers: bool = False, isa: str | None = None) -> subprocess.CompletedProcess[str]:
     """nbval with the Makefile's flags, run from the project root like ``make nbval``.
 
     For one small notebook, pytest-xdist's worker processes only add start-up
     time: ``-n 0`` runs it in one process, unless ``workers`` (the refusal
     test, since xdist is where a refused run once went on comparing).
+    ``isa``: XLA compiles for that instruction set, with its own compilation
+    cache, as ``make portability-<isa>`` runs it.
     """
     flags = [
         str(ROOT / flag) if flag.endswith(".cfg") else flag for flag in make_variable("NBVAL_FLAGS")
     ]
     one_process = [] if workers else ["-n", "0"]
-    return run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *flags, *one_process, str(notebooks)], ROOT)
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *flags, *one_process, str(notebooks)]
+    if isa is None:
+        return run(command, ROOT)
+    cache = os.environ.get("JAX_COMPILATION_CACHE_DIR", str(ROOT / ".cache" / "jax"))
+    return run(command, ROOT, {"XLA_FLAGS": f"--xla_cpu_max_isa={isa}", "JAX_COMPILATION_CACHE_DIR": f"{cache}-{isa}"})
 
 
 def plain(text: str) -> str:
@@ -195,7 +216,7 @@ def test_a_failing_cell_fails_the_build_and_names_page_cell_and_error(failed_bui
     assert FAILING_CELL in text, text
     assert "RuntimeError: injected failure" in text, text
     # The other pages are read and executed all the same (nothing is killed mid-page).
-    assert all(f"{name}.md: Executed notebook" in text for name in OTHER_PAGES), text
+    assert all(f"{name}.md: Executed notebook" in text for name in EXECUTED_PAGES), text
     assert "Sphinx parallel build error" not in text and "ZMQError" not in text, text
     # Kernels are given CurveZMQ keys (scripts/jb_build.py): ipykernel has nothing to warn about.
     assert "without encryption" not in text, text
@@ -359,3 +380,44 @@ def test_an_unexecuted_reference_notebook_is_refused(builds):
     assert "refusing to run nbval on reference notebooks that were never executed" in result.stderr
     assert re.search(r"page\.ipynb: code cells \[\d+(, \d+)*\] have no execution count", result.stderr), result.stderr
     assert "passed" not in result.stdout
+
+
+# --- another CPU (make portability) ----------------------------------------------
+
+without_fma = pytest.mark.skipif(
+    platform.machine() not in ("x86_64", "AMD64") or "fma" not in host_cpu_flags(),
+    reason="needs an x86 CPU with fused multiply-add, to compile without it",
+)
+
+
+def tag(path: Path, cell: int) -> None:
+    """Tag the page's code cell number ``cell`` (nbval's numbering) cpu-dependent."""
+    notebook = json.loads(path.read_text())
+    code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    code[cell].setdefault("metadata", {}).setdefault("tags", []).append("cpu-dependent")
+    path.write_text(json.dumps(notebook))
+
+
+@without_fma
+def test_without_fma_an_undeclared_difference_and_a_needless_tag_both_fail_and_are_named(notebooks):
+    path, _ = chapter(notebooks)
+    tag(path, CELL_SAME_ON_EVERY_CPU)
+    result = nbval(notebooks, isa="AVX")
+    assert result.returncode != 0, output(result)
+    assert "cells tagged 'cpu-dependent' must differ" in result.stdout, output(result)
+    failed = set(re.findall(r"^FAILED \S+::Cell (\d+)", result.stdout, re.M))
+    assert failed == {str(CELL_SAME_ON_EVERY_CPU), str(CELL_CHANGED_WITHOUT_FMA)}, output(result)
+    assert "The cell is tagged 'cpu-dependent', but without fused multiply-add" in result.stdout, output(result)
+    assert "remove the tag" in result.stdout, output(result)
+    assert "This cell is not tagged 'cpu-dependent', yet its outputs differ" in result.stdout, output(result)
+    assert "mismatch 'text/plain'" in result.stdout, output(result)
+
+
+@without_fma
+def test_without_fma_a_declared_difference_passes_and_is_listed(notebooks):
+    path, _ = chapter(notebooks)
+    tag(path, CELL_CHANGED_WITHOUT_FMA)
+    result = nbval(notebooks, isa="AVX")
+    assert result.returncode == 0, output(result)
+    assert "that differ without FMA, as declared" in result.stdout, output(result)
+    assert f"page.ipynb::Cell {CELL_CHANGED_WITHOUT_FMA}" in result.stdout, output(result)
