@@ -36,6 +36,7 @@ console errors, failed requests and broken figures in the built site.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import posixpath
 import re
@@ -46,6 +47,10 @@ from typing import Any
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from sphinx.builders.html._assets import _CascadingStyleSheet, _JavaScript
+
+# fontTools reports every table it prunes at INFO (about 80 lines a build); the
+# build log keeps its warnings only.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 INLINED = "_static/documentation_options.js"
 THEME_STYLES = ("_static/styles/theme.css", "_static/styles/pydata-sphinx-theme.css")
