@@ -115,8 +115,10 @@ nbval: $(STAMP)
 # (XLA_FLAGS=--xla_cpu_max_isa). AVX2 has fused multiply-add (FMA): every output
 # must equal the reference. AVX has none: on a CPU that has FMA, exactly the
 # cells tagged cpu-dependent must differ (tests/nbval_strict.py; chapter 11
-# explains why). JAX's compilation cache includes XLA_FLAGS in its keys; each
-# instruction set still gets a cache folder of its own.
+# explains why). A cap that takes nothing away from this CPU (AVX2 on one
+# without AVX-512) would repeat plain nbval: that run says so and stops.
+# JAX's compilation cache includes XLA_FLAGS in its keys; each instruction set
+# still gets a cache folder of its own.
 PORTABILITY_ISAS := AVX2 AVX
 portability: $(addprefix portability-,$(PORTABILITY_ISAS))
 

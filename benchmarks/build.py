@@ -65,7 +65,7 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, st
 
 
 # The steps of `make test`, in an order each can run in (the build before nbval and the site test).
-MAKE_TEST_STEPS = ("unit-tests", "binder-test", "test-build", "nbval", "site-tests")
+MAKE_TEST_STEPS = ("unit-tests", "binder-test", "test-build", "nbval", "site-tests", "portability")
 
 
 def busy_cpu_seconds() -> float:

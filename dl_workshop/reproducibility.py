@@ -184,6 +184,26 @@ def host_cpu_flags() -> frozenset[str]:
     return frozenset()
 
 
+#: For each instruction set XLA can be capped at, a CPU flag (``/proc/cpuinfo``)
+#: of the next newer set: a CPU without it has nothing that the cap takes away.
+_NEWER_THAN = {"SSE4_2": "avx", "AVX": "avx2", "AVX2": "avx512f"}
+
+
+def cap_changes_nothing(isa: str, flags: frozenset[str]) -> bool:
+    """Whether capping XLA at ``isa`` leaves a CPU with these flags as it is.
+
+    On a CPU without AVX-512, ``AVX2`` is already the best XLA can use; on one
+    without AVX2 (and so without FMA), ``AVX`` is.
+
+    >>> cap_changes_nothing("AVX2", frozenset({"avx", "avx2", "fma"}))
+    True
+    >>> cap_changes_nothing("AVX", frozenset({"avx", "avx2", "fma"}))
+    False
+    """
+    newer = _NEWER_THAN.get(isa.upper())
+    return newer is not None and newer not in flags
+
+
 def isa_cap(xla_flags: str | None) -> str | None:
     """The instruction set named by ``--xla_cpu_max_isa=`` in ``xla_flags``, if any.
 

@@ -25,7 +25,7 @@ import filelock
 import matplotlib.image
 import pytest
 
-from dl_workshop.reproducibility import host_cpu_flags
+from dl_workshop.reproducibility import cap_changes_nothing, host_cpu_flags
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -421,3 +421,14 @@ def test_without_fma_a_declared_difference_passes_and_is_listed(notebooks):
     assert result.returncode == 0, output(result)
     assert "that differ without FMA, as declared" in result.stdout, output(result)
     assert f"page.ipynb::Cell {CELL_CHANGED_WITHOUT_FMA}" in result.stdout, output(result)
+
+
+def test_a_cap_that_takes_nothing_away_from_this_cpu_is_skipped_and_says_so(notebooks):
+    flags = host_cpu_flags()
+    cap = next((isa for isa in ("AVX2", "AVX", "SSE4_2") if cap_changes_nothing(isa, flags)), None)
+    if cap is None or platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("every cap takes something away from this CPU (or it is not x86)")
+    result = nbval(notebooks, isa=cap)
+    assert result.returncode == 0, output(result)
+    assert f"skipped: this CPU has nothing newer than {cap}" in output(result), output(result)
+    assert "passed" not in result.stdout, output(result)

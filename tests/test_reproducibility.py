@@ -20,6 +20,7 @@ from dl_workshop.reproducibility import (
     ISA_WITHOUT_FMA,
     ISAS_WITHOUT_FMA,
     NORMAL_UNIFORM_LOW,
+    cap_changes_nothing,
     cpu_environment,
     cpu_results,
     host_cpu_flags,
@@ -41,6 +42,15 @@ def test_isa_cap_reads_the_last_cap_in_the_flags():
 def test_the_isa_without_fma_is_one_of_those_without_fma():
     assert ISA_WITHOUT_FMA in ISAS_WITHOUT_FMA
     assert "AVX2" not in ISAS_WITHOUT_FMA
+
+
+def test_a_cap_changes_nothing_on_a_cpu_without_a_newer_instruction_set():
+    zen2 = frozenset({"sse4_2", "avx", "avx2", "fma"})
+    skylake_x = zen2 | {"avx512f"}
+    assert cap_changes_nothing("AVX2", zen2) and not cap_changes_nothing("AVX2", skylake_x)
+    assert not cap_changes_nothing("AVX", zen2)
+    assert cap_changes_nothing("AVX", frozenset({"sse4_2", "avx"}))  # Sandy Bridge: no AVX2, no FMA
+    assert not cap_changes_nothing("AVX512", skylake_x)  # not a cap this project knows: never skipped
 
 
 def test_a_child_environment_replaces_an_inherited_cap_and_keeps_other_flags(monkeypatch):
