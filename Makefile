@@ -39,7 +39,7 @@ JB_FLAGS := -W -n --keep-going
 NBVAL_FLAGS := -p tests.nbval_strict --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/nbval-sanitize.cfg -n auto --dist loadscope
 
-.PHONY: book test checks unit-tests test-build nbval portability portability-AVX2 portability-AVX serve clean lock bench chromium site-tests binder-test
+.PHONY: book test checks unit-tests test-build nbval portability serve clean lock bench chromium site-tests binder-test
 
 # Build the site into _build/html, logging to _build/build.log. On failure,
 # repeat the lines that say what went wrong: every warning and error (page,
@@ -120,6 +120,7 @@ nbval: $(STAMP)
 # JAX's compilation cache includes XLA_FLAGS in its keys; each instruction set
 # still gets a cache folder of its own.
 PORTABILITY_ISAS := AVX2 AVX
+.PHONY: $(addprefix portability-,$(PORTABILITY_ISAS))
 portability: $(addprefix portability-,$(PORTABILITY_ISAS))
 
 $(addprefix portability-,$(PORTABILITY_ISAS)): portability-%: $(STAMP)

@@ -130,25 +130,35 @@ def in_fresh_processes(settings: dict[str, dict[str, Any]], seed: int, size: int
     (2, True)
     """
     size = check_size("size", size)
-    running = {}
+    commands = {}
     for name, setting in settings.items():
         devices = check_size(f"settings[{name!r}]['devices']", setting.get("devices", 1))
         one_cpu = bool(setting.get("one_cpu", False))
         arguments = json.dumps({"seed": seed, "size": size, "one_cpu": one_cpu})
-        running[name] = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, arguments],
-            env=fresh_process_environment(devices, one_cpu),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-    results = {}
+        commands[name] = ([sys.executable, "-c", _CHILD, arguments], fresh_process_environment(devices, one_cpu))
+    return {name: json.loads(out.strip().splitlines()[-1]) for name, out in side_by_side(commands).items()}
+
+
+def side_by_side(commands: dict[str, tuple[list[str], dict[str, str]]]) -> dict[str, str]:
+    """Run each named command (arguments, environment) in a new process, all at once.
+
+    Returns what each one printed, by name; a process that fails raises
+    ``RuntimeError`` with its name and what it wrote to standard error.
+
+    >>> side_by_side({"hello": ([sys.executable, "-c", "print('hi')"], dict(os.environ))})
+    {'hello': 'hi\\n'}
+    """
+    running = {
+        name: subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name, (command, env) in commands.items()
+    }
+    printed = {}
     for name, process in running.items():
         out, err = process.communicate(timeout=300)
         if process.returncode != 0:
             raise RuntimeError(f"the fresh process for {name!r} failed:\n{err}")
-        results[name] = json.loads(out.strip().splitlines()[-1])
-    return results
+        printed[name] = out
+    return printed
 
 
 # --- Another CPU ---------------------------------------------------------------
@@ -161,6 +171,15 @@ ISAS_WITHOUT_FMA = ("SSE4_2", "AVX")
 #: ``random.normal`` draws ``u`` uniformly from [NORMAL_UNIFORM_LOW, 1), the
 #: open interval (-1, 1), and returns ``sqrt(2) * erf_inv(u)`` (JAX 0.10.2).
 NORMAL_UNIFORM_LOW = float(np.nextafter(np.float32(-1.0), np.float32(0.0)))
+
+
+def on_x86() -> bool:
+    """Whether this machine is x86-64, the only family ``--xla_cpu_max_isa`` has names for.
+
+    >>> type(on_x86())
+    <class 'bool'>
+    """
+    return platform.machine() in ("x86_64", "AMD64")
 
 
 def host_cpu_flags() -> frozenset[str]:
@@ -292,26 +311,22 @@ def on_two_cpus(seed: int, size: int, num_steps: int, isa: str = ISA_WITHOUT_FMA
     architecture only ``"this CPU"`` is returned.
 
     >>> found = on_two_cpus(0, 8, 10)
-    >>> sorted(found) == (["AVX", "this CPU"] if platform.machine() in ("x86_64", "AMD64") else ["this CPU"])
+    >>> sorted(found) == (["AVX", "this CPU"] if on_x86() else ["this CPU"])
     True
     """
     size = check_size("size", size)
     num_steps = check_size("num_steps", num_steps)
     runs: dict[str, str | None] = {"this CPU": None}
-    if platform.machine() in ("x86_64", "AMD64"):
+    if on_x86():
         runs[isa] = isa
-    results = {}
     with tempfile.TemporaryDirectory() as folder:
-        running = {}
-        for name, cap in runs.items():
-            path = str(Path(folder) / f"{len(running)}.npz")
-            command = [sys.executable, "-c", _CPU_CHILD, path, str(seed), str(size), str(num_steps)]
-            process = subprocess.Popen(command, env=cpu_environment(cap), stderr=subprocess.PIPE, text=True)
-            running[name] = (process, path)
-        for name, (process, path) in running.items():
-            _, err = process.communicate(timeout=300)
-            if process.returncode != 0:
-                raise RuntimeError(f"the process for {name!r} failed:\n{err}")
+        paths = {name: str(Path(folder) / f"{index}.npz") for index, name in enumerate(runs)}
+        side_by_side({
+            name: ([sys.executable, "-c", _CPU_CHILD, paths[name], str(seed), str(size), str(num_steps)], cpu_environment(cap))
+            for name, cap in runs.items()
+        })
+        results = {}
+        for name, path in paths.items():
             with np.load(path) as saved:
                 results[name] = {key: saved[key] for key in saved.files}
     return results

@@ -41,19 +41,19 @@ FIGURE_TYPES = ("image/png", "image/jpeg")
 CPU_TAG = "cpu-dependent"
 
 
-def fma_removed() -> bool:
-    """Whether this run's XLA compiles without the fused multiply-add that this CPU has."""
-    return isa_cap(os.environ.get("XLA_FLAGS")) in ISAS_WITHOUT_FMA and "fma" in host_cpu_flags()
+# This run's cap on XLA's instruction set (None: this CPU's best), and whether
+# it takes away the fused multiply-add that this CPU has. Fixed for the run.
+CAP = isa_cap(os.environ.get("XLA_FLAGS"))
+FMA_REMOVED = CAP in ISAS_WITHOUT_FMA and "fma" in host_cpu_flags()
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    cap = isa_cap(os.environ.get("XLA_FLAGS"))
-    if cap is None:
+    if CAP is None:
         return None
-    if fma_removed():
-        return (f"XLA compiles for {cap} (no fused multiply-add, which this CPU has): cells tagged "
+    if FMA_REMOVED:
+        return (f"XLA compiles for {CAP} (no fused multiply-add, which this CPU has): cells tagged "
                 f"'{CPU_TAG}' must differ from the reference, every other cell must equal it")
-    return f"XLA compiles for {cap}: every cell must equal the reference exactly"
+    return f"XLA compiles for {CAP}: every cell must equal the reference exactly"
 
 
 def unexecuted_cells(path: Path) -> list[int]:
@@ -72,11 +72,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if not config.option.nbval or hasattr(config, "workerinput"):
         return
-    cap = isa_cap(os.environ.get("XLA_FLAGS"))
-    if cap is not None and cap_changes_nothing(cap, host_cpu_flags()):
+    if CAP is not None and cap_changes_nothing(CAP, host_cpu_flags()):
         # The same instructions as the build's: the run would repeat plain nbval.
         pytest.exit(
-            f"skipped: this CPU has nothing newer than {cap}, so XLA compiles the same code with "
+            f"skipped: this CPU has nothing newer than {CAP}, so XLA compiles the same code with "
             f"XLA_FLAGS={os.environ['XLA_FLAGS']} as without it (plain nbval checks that code)",
             returncode=0,
         )
@@ -146,7 +145,7 @@ def undeclared(cell: IPyNbCell, compare):
     def same(test: list, ref: list, skip_compare: tuple | None = None) -> bool:
         if compare(test, ref, skip_compare):
             return True
-        if fma_removed():
+        if FMA_REMOVED:
             cell.comparison_traceback.append(
                 f"\nThis cell is not tagged '{CPU_TAG}', yet its outputs differ when XLA compiles "
                 f"for another CPU ({os.environ.get('XLA_FLAGS')}). If the difference is the expected "
@@ -172,9 +171,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if glue_file not in glue_files:
                 glue_files[glue_file] = json.loads(glue_file.read_text()) if glue_file.exists() else {}
             item.compare_outputs = compare_glue_then_outputs(item, glue_files[glue_file])
-            if isa_cap(os.environ.get("XLA_FLAGS")) is None:
+            if CAP is None:
                 continue
-            if fma_removed() and CPU_TAG in item.cell.metadata.get("tags", []):
+            if FMA_REMOVED and CPU_TAG in item.cell.metadata.get("tags", []):
                 item.compare_outputs = declared_cpu_dependent(item, item.compare_outputs)
             else:
                 item.compare_outputs = undeclared(item, item.compare_outputs)

@@ -17,7 +17,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import platform
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import filelock
 import matplotlib.image
 import pytest
 
-from dl_workshop.reproducibility import cap_changes_nothing, host_cpu_flags
+from dl_workshop.reproducibility import cap_changes_nothing, host_cpu_flags, on_x86
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -385,7 +384,7 @@ def test_an_unexecuted_reference_notebook_is_refused(builds):
 # --- another CPU (make portability) ----------------------------------------------
 
 without_fma = pytest.mark.skipif(
-    platform.machine() not in ("x86_64", "AMD64") or "fma" not in host_cpu_flags(),
+    not on_x86() or "fma" not in host_cpu_flags(),
     reason="needs an x86 CPU with fused multiply-add, to compile without it",
 )
 
@@ -426,7 +425,7 @@ def test_without_fma_a_declared_difference_passes_and_is_listed(notebooks):
 def test_a_cap_that_takes_nothing_away_from_this_cpu_is_skipped_and_says_so(notebooks):
     flags = host_cpu_flags()
     cap = next((isa for isa in ("AVX2", "AVX", "SSE4_2") if cap_changes_nothing(isa, flags)), None)
-    if cap is None or platform.machine() not in ("x86_64", "AMD64"):
+    if cap is None or not on_x86():
         pytest.skip("every cap takes something away from this CPU (or it is not x86)")
     result = nbval(notebooks, isa=cap)
     assert result.returncode == 0, output(result)

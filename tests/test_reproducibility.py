@@ -9,7 +9,6 @@ fresh-process runs are specified in tests/test_key_hygiene.py.)
 from __future__ import annotations
 
 import os
-import platform
 
 import jax.numpy as jnp
 import numpy as np
@@ -25,11 +24,12 @@ from dl_workshop.reproducibility import (
     cpu_results,
     host_cpu_flags,
     isa_cap,
+    on_x86,
     on_two_cpus,
     ulp_distance,
 )
 
-X86 = platform.machine() in ("x86_64", "AMD64")
+X86 = on_x86()
 
 
 def test_isa_cap_reads_the_last_cap_in_the_flags():
