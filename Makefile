@@ -6,6 +6,7 @@
 #   make serve   preview the built site on http://127.0.0.1:$(PORT)
 #   make clean   remove _build and .cache (compiled JAX programs, the Binder venv); keeps .venv
 #   make lock    regenerate requirements.txt from requirements.in
+#   make versions  measure the book's values in many JAX releases (chapter 11)
 #   make bench   measure build, test and solution speed: _build/bench/report.md
 #   make site-tests  the built site in Chromium (make chromium installs it)
 #   make binder-test the chapters as Binder opens them, in JupyterLab (own venv)
@@ -39,7 +40,7 @@ JB_FLAGS := -W -n --keep-going
 NBVAL_FLAGS := -p tests.nbval_strict --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/nbval-sanitize.cfg -n auto --dist loadscope
 
-.PHONY: book test checks unit-tests test-build nbval portability serve clean lock bench chromium site-tests binder-test
+.PHONY: book test checks unit-tests test-build nbval portability serve clean lock versions bench chromium site-tests binder-test
 
 # Build the site into _build/html, logging to _build/build.log. On failure,
 # repeat the lines that say what went wrong: every warning and error (page,
@@ -161,6 +162,12 @@ serve:
 clean:
 	rm -rf _build .cache
 
-lock: | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+lock: $(STAMP)
 	$(BIN)/python -m uv pip compile requirements.in -o requirements.txt --python-version 3.11
+
+# Which JAX releases reproduce the book: its headline values measured in a
+# throwaway environment per release (scripts/jax_versions.py lists them and
+# why), written to dl_workshop/versions.json, which chapter 11 renders.
+# Not part of `make test`: it downloads every release (uv keeps them in its cache).
+versions: $(STAMP)
+	$(BIN)/python scripts/jax_versions.py

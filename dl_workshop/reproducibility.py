@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import random
 
-from dl_workshop._validate import check_size, describe, key_batch_shape
+from dl_workshop._validate import PRNG_KEY_DTYPE, check_size, describe, key_batch_shape
 from dl_workshop.jax_idioms import grw_draw, randomness_ex_1
 
 
@@ -49,7 +49,7 @@ def fingerprint(x: Any) -> str:
     >>> fingerprint(np.zeros(3, np.float32)) == fingerprint(np.zeros(3, np.int32))
     False
     """
-    if key_batch_shape(x) is not None and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+    if key_batch_shape(x) is not None and jax.dtypes.issubdtype(x.dtype, PRNG_KEY_DTYPE):
         raise TypeError(
             f"x is an array of typed PRNG keys ({describe(x)}): fingerprint "
             "random.key_data(x), the integers under the keys"
