@@ -1,46 +1,34 @@
-"""Canary: the exact random stream of the pinned JAX.
+"""Canary: the exact random stream of the pinned JAX, and the version matrix kept true.
 
 The book prints random values, and nbval checks them against a fresh run, but
-both come from the same JAX. This test pins a handful of draws to literal
-values, so that a change in JAX's random stream (an upgrade, or the flag
-``jax_threefry_partitionable`` flipped) fails loudly with a message that says
-what it means for the book, before a learner meets different numbers.
+both come from the same JAX. ``dl_workshop/versions.json`` (written by
+``make versions``, rendered in chapter 11) holds the book's headline values
+measured in many JAX releases. These tests recompute the pinned release's rows
+live and compare them with the file, so that a change in JAX's random stream
+(an upgrade, or the flag ``jax_threefry_partitionable`` flipped) fails loudly
+with a message that says what it means for the book, and so that the table
+on the site cannot go stale silently.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from pathlib import Path
+from typing import Any
 
 import jax
-import numpy as np
 import pytest
-from jax import random
-
-from dl_workshop.jax_idioms import grw_draw
+from dl_workshop.reproducibility import host_cpu_flags
+from dl_workshop.versions import differences, find_row, headline_values, load_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Exact values of the pinned jax/jaxlib 0.10.2 with jax_threefry_partitionable=True
-# (the default since JAX 0.5.0). float32 values are written so that they round-trip.
-EXPECTED = {
-    "random.normal(PRNGKey(42))": [-0.028304616],
-    "random.split(PRNGKey(0))": [1797259609, 2579123966, 928981903, 3453687069],
-    "random.uniform(PRNGKey(0), (3,))": [0.947667, 0.9785799, 0.33229148],
-    "random.normal(PRNGKey(44), (5,))": [0.5588424, 1.9596592, 0.6658762, -0.03853846, -1.8312759],
-    "grw_draw(PRNGKey(44), 100)[0]": [11.010032],
-}
 
-
-def current_draws() -> dict[str, np.ndarray]:
-    """The draws named in ``EXPECTED``, computed now."""
-    return {
-        "random.normal(PRNGKey(42))": random.normal(random.PRNGKey(42)),
-        "random.split(PRNGKey(0))": random.split(random.PRNGKey(0)),
-        "random.uniform(PRNGKey(0), (3,))": random.uniform(random.PRNGKey(0), (3,)),
-        "random.normal(PRNGKey(44), (5,))": random.normal(random.PRNGKey(44), (5,)),
-        "grw_draw(PRNGKey(44), 100)[0]": grw_draw(random.PRNGKey(44), 100)[0],
-    }
+def pinned_release() -> str:
+    """The JAX version that requirements.txt pins."""
+    return re.search(r"^jax==(\S+)", (ROOT / "requirements.txt").read_text(), re.MULTILINE).group(1)
 
 
 def chapters_with_random_values() -> list[str]:
@@ -50,44 +38,73 @@ def chapters_with_random_values() -> list[str]:
     return [f"{name}.md" for name in listed if uses_random.search((ROOT / f"{name}.md").read_text())]
 
 
-def show(values: np.ndarray) -> str:
-    """Values as the shortest strings that round-trip in their own dtype."""
-    return "[" + ", ".join(str(value) for value in values) + "]"
+@functools.cache
+def live_values(partitionable: bool) -> dict[str, list[str]]:
+    """The headline values computed now, with the flag at ``partitionable``
+    (once per process: the first computation compiles for about 20 s)."""
+    with jax.threefry_partitionable(partitionable):
+        return headline_values()
 
 
-def check_random_stream() -> None:
-    """Raise AssertionError, explaining the consequences, if any pinned draw changed."""
-    changed = []
-    for name, value in current_draws().items():
-        now = np.asarray(value).ravel()
-        expected = np.asarray(EXPECTED[name], dtype=now.dtype)
-        if now.shape != expected.shape or not np.array_equal(now, expected):
-            changed.append(f"  {name}: expected {show(expected)}, got {show(now)}")
+def check_random_stream(matrix: dict[str, Any], partitionable: bool, expected_setting: bool | None = None) -> None:
+    """Raise AssertionError, explaining the consequences, unless this JAX, with
+    the flag at ``partitionable``, computes the matrix's row of the pinned
+    release with the flag at ``expected_setting`` (by default the same)."""
+    expected_setting = partitionable if expected_setting is None else expected_setting
+    expected = find_row(matrix, pinned_release(), expected_setting)
+    if expected is None:
+        raise AssertionError(
+            f"dl_workshop/versions.json has no row for the pinned JAX {pinned_release()} with "
+            f"jax_threefry_partitionable={expected_setting}: run `make versions` after changing the pin."
+        )
+    changed = differences(live_values(partitionable), expected["values"])
     if changed:
+        measured_with_fma = matrix["provenance"]["machine"]["fma"]
+        has_fma = "fma" in host_cpu_flags()
+        fma_note = (
+            f"\nThe file was measured on a CPU {'with' if measured_with_fma else 'without'} fused "
+            f"multiply-add, and this CPU has {'it' if has_fma else 'none'}: normals and other float "
+            "transforms can differ in their last bits (chapter 11)."
+            if host_cpu_flags() and measured_with_fma != has_fma
+            else ""
+        )
         chapters = "\n".join(f"  - {chapter}" for chapter in chapters_with_random_values())
         raise AssertionError(
             "JAX's random stream has changed: the same keys now give different values.\n"
             f"(jax {jax.__version__}, jaxlib {jax.lib.__version__}, "
-            f"jax_threefry_partitionable={jax.config.jax_threefry_partitionable})\n"
-            + "\n".join(changed)
+            f"jax_threefry_partitionable={partitionable}; compared with the row of JAX "
+            f"{pinned_release()}, jax_threefry_partitionable={expected_setting}, in dl_workshop/versions.json)\n"
+            + "\n".join(f"  {line}" for line in changed)
+            + fma_note
             + "\nThe random values printed in the book will change. If this is a deliberate "
-            "upgrade, update EXPECTED in tests/test_canary.py, rebuild with `make test` "
-            "(nbval compares every output against the new build), and re-read these "
-            "chapters, whose prose quotes random values:\n" + chapters
+            "upgrade, run `make versions` (it measures the new release's rows), then `make test` "
+            "(nbval compares every output against the new build), and re-read these chapters, "
+            "whose prose quotes random values:\n" + chapters
         )
 
 
-def test_pinned_jax_gives_the_pinned_random_stream():
-    check_random_stream()
+@pytest.mark.parametrize("partitionable", [True, False], ids=["partitionable on", "partitionable off"])
+def test_pinned_jax_computes_its_rows_of_the_version_matrix(partitionable):
+    check_random_stream(load_matrix(), partitionable)
 
 
 def test_canary_fails_and_explains_when_the_stream_changes():
     """Flipping jax_threefry_partitionable changes the stream, as an upgrade would."""
-    with jax.threefry_partitionable(False):
-        with pytest.raises(AssertionError) as failure:
-            check_random_stream()
+    with pytest.raises(AssertionError) as failure:
+        check_random_stream(load_matrix(), partitionable=False, expected_setting=True)
     message = str(failure.value)
     assert "random values printed in the book will change" in message
     assert "jax_threefry_partitionable=False" in message
-    assert "random.normal(PRNGKey(42)): expected [-0.028304616], got [-0.18471177]" in message
+    assert "random.normal(key(42)), printed in 02-prng-keys: expected [-0.028304616], got [-0.18471177]" in message
     assert "book/02-prng-keys.md" in message
+
+
+def test_an_altered_value_in_the_file_fails_and_is_named():
+    """The table cannot go stale silently: a value changed in the file fails the check."""
+    matrix = copy.deepcopy(load_matrix())
+    row = find_row(matrix, pinned_release(), True)
+    row["values"]["exercise 1: final position"] = ["-13", "-8"]
+    with pytest.raises(AssertionError) as failure:
+        check_random_stream(matrix, partitionable=True)
+    assert str(failure.value).count("expected") == 1
+    assert "exercise 1: final position, printed in 05-brownian-motion-on-a-grid: expected [-13, -8], got [-13, -9]" in str(failure.value)

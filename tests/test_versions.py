@@ -1,0 +1,89 @@
+"""dl_workshop/versions.py: the version matrix, its tables and the weekly report.
+
+The live comparison of the pinned release's rows with the file is the canary
+(tests/test_canary.py); these tests use small made-up matrices.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from dl_workshop import versions
+from dl_workshop.versions import HEADLINES, experiments, releases, upgrade_table, version_table
+
+BASE = {headline.name: ["1"] for headline in HEADLINES}
+
+
+def row(release: str, partitionable: bool, default: bool, xla_flags: str = "", **changed: list[str]) -> dict:
+    values = copy.deepcopy(BASE)
+    for label, texts in changed.items():
+        values[next(h.name for h in HEADLINES if h.label == label.replace("_", " "))] = texts
+    return {
+        "jax": release, "jaxlib": release, "numpy": "2.0", "partitionable": partitionable,
+        "default": default, "xla_flags": xla_flags, "why": "", "values": values,
+    }
+
+
+MATRIX = {
+    "provenance": {},
+    "rows": [
+        row("0.10.0", True, True, **{"walk end": ["3"]}),
+        row("0.9.0", True, True),
+        row("0.9.0", False, False),
+        row("0.9.0", False, False, xla_flags="--some_flag"),
+        row("0.10.0", False, False, **{"ex. 2 fractions": ["5"]}),
+    ],
+}
+
+
+def test_releases_are_sorted_by_version_number_and_leave_out_the_experiments():
+    assert [(r["jax"], r["partitionable"]) for r in releases(MATRIX)] == [
+        ("0.9.0", True), ("0.9.0", False), ("0.10.0", True), ("0.10.0", False)
+    ]
+    assert [r["xla_flags"] for r in experiments(MATRIX)] == ["--some_flag"]
+
+
+def test_the_table_marks_exactly_the_values_that_differ_from_the_release_above():
+    html = version_table(MATRIX, partitionable=True).to_html()
+    assert html.index(">0.9.0<") < html.index(">0.10.0<")
+    assert ">▸ 3<" in html
+    assert html.count("▸") == 2  # the changed cell, and the caption that explains the mark
+    assert html.count(" changed") == 1
+
+
+def test_the_upgrade_table_names_printed_values_and_chapters_to_re_read():
+    frame = upgrade_table(MATRIX, "0.9.0").data
+    assert frame.to_dict("records") == [
+        {"JAX": "0.9.0 (pinned)", "printed values that differ": "none", "chapters to re-read": "none"},
+        {"JAX": "0.10.0", "printed values that differ": "walk end", "chapters to re-read": "04"},
+    ]
+
+
+def test_a_value_the_book_does_not_print_sends_no_one_to_re_read_a_chapter():
+    frame = upgrade_table({"rows": [row("1.0", True, True), row("1.1", True, True, **{"ex. 3 steps": ["2"]})]}, "1.0").data
+    assert frame["chapters to re-read"].tolist() == ["none", "none"]
+
+
+def test_the_weekly_report_shows_this_jax_s_rows_and_what_differs(monkeypatch):
+    measured = [row("0.11.0", True, True, **{"ex. 1 grid walk end": ["7", "7"]}), row("0.11.0", False, False)]
+    monkeypatch.setattr(versions, "measured_row", lambda: measured.pop(0))
+    text = versions.report(MATRIX, "0.9.0")
+    assert "exercise 1: final position, printed in 05-brownian-motion-on-a-grid: expected [1], got [7, 7]" in text
+    assert "The same as JAX 0.9.0." in text
+
+
+def test_the_weekly_report_says_when_the_release_has_no_row(monkeypatch):
+    monkeypatch.setattr(versions, "measured_row", lambda: row("0.11.0", True, True))
+    assert "JAX 0.8.0 has no row with this setting in the matrix." in versions.report(MATRIX, "0.8.0")
+
+
+def test_consecutive_releases_that_change_the_same_values_share_a_row():
+    matrix = {
+        "rows": [
+            row("1.0", True, True, **{"walk end": ["2"]}),
+            row("1.1", True, True, **{"walk end": ["2"]}),
+            row("1.2", True, True),
+            row("1.3", True, True),
+        ]
+    }
+    assert upgrade_table(matrix, "1.2").data["JAX"].tolist() == ["1.0 to 1.1", "1.2 (pinned)", "1.3"]
