@@ -22,10 +22,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "dl_workshop"
 USES = re.compile(r"dl_workshop[./](\w+)|from dl_workshop import (\w+)")
+PASTED = re.compile(r"^:doc:\s*(\S+\.md)\s*$", re.MULTILINE)
+PASTED_INLINE = re.compile(r"\{glue(?::\w+)?\}`([^`:]+\.md)::")
 
 
 def modules_used(text: str) -> set[str]:
     return {a or b for a, b in USES.findall(text)}
+
+
+def pasted_from(text: str) -> set[str]:
+    """The pages that a page pastes glued outputs from (``:doc:`` or ``page.md::key``)."""
+    return set(PASTED.findall(text)) | set(PASTED_INLINE.findall(text))
 
 
 def affected_modules(changed: set[str]) -> set[str]:
@@ -42,9 +49,17 @@ def affected_modules(changed: set[str]) -> set[str]:
         affected |= more
 
 
+def module_hashes(package: Path) -> dict[str, str]:
+    """Each module's SHA-256, with its data files (same name, another suffix: versions.json)."""
+    return {
+        path.stem: hashlib.sha256(b"".join(f.read_bytes() for f in sorted(package.glob(f"{path.stem}.*")))).hexdigest()
+        for path in package.glob("*.py")
+    }
+
+
 def main(build: Path) -> None:
     record = build / ".dl_workshop-hashes.json"
-    hashes = {path.stem: hashlib.sha256(path.read_bytes()).hexdigest() for path in PACKAGE.glob("*.py")}
+    hashes = module_hashes(PACKAGE)
     before = json.loads(record.read_text()) if record.exists() else {}
     cache_dir = build / ".jupyter_cache"
     changed = {name for name in hashes.keys() | before.keys() if hashes.get(name) != before.get(name)}
@@ -55,11 +70,19 @@ def main(build: Path) -> None:
         from jupyter_cache import get_cache
 
         cache = get_cache(cache_dir)
+        executed_again = set()
         for cached in cache.list_cache_records():
             page = Path(cached.uri)
             if page.exists() and modules_used(page.read_text()) & affected:
                 print(f"dl_workshop changed ({', '.join(sorted(changed))}): re-executing {page.relative_to(ROOT)}")
                 cache.remove_cache(cached.pk)
+                page.touch()
+                executed_again.add(page.name)
+        # A page that pastes what another one glued (instructors.md shows chapter
+        # 11's table) is read again with it: Sphinx would keep the old paste.
+        for page in (ROOT / "book").glob("*.md"):
+            if pasted_from(page.read_text()) & executed_again:
+                print(f"re-reading {page.relative_to(ROOT)}, which pastes from a page executed again")
                 page.touch()
     build.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps(hashes, indent=1, sort_keys=True))

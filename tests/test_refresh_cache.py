@@ -25,3 +25,20 @@ def test_a_change_to_checks_does_not_reach_chapters_without_exercises():
     affected = refresh_cache.affected_modules({"checks"})
     page = (ROOT / "book" / "02-prng-keys.md").read_text()
     assert not refresh_cache.modules_used(page) & affected
+
+
+def test_a_module_s_data_file_counts_as_the_module(tmp_path):
+    (tmp_path / "versions.py").write_text("DATA = 'versions.json'\n")
+    (tmp_path / "versions.json").write_text("{}\n")
+    (tmp_path / "other.py").write_text("\n")
+    before = refresh_cache.module_hashes(tmp_path)
+    (tmp_path / "versions.json").write_text('{"rows": []}\n')
+    after = refresh_cache.module_hashes(tmp_path)
+    assert before["versions"] != after["versions"]
+    assert before["other"] == after["other"]
+
+
+def test_the_instructors_page_is_read_again_with_the_chapter_it_pastes_from():
+    page = (ROOT / "book" / "instructors.md").read_text()
+    assert refresh_cache.pasted_from(page) == {"11-reproducibility-across-versions.md"}
+    assert refresh_cache.pasted_from("{glue:text}`02-prng-keys.md::jax_a`") == {"02-prng-keys.md"}
