@@ -101,8 +101,71 @@ class TestCheckEx1:
         rejects(checks.check_randomness_ex_1, transposed, "history is transposed")
 
     def test_float_positions(self):
-        rejects(checks.check_randomness_ex_1, lambda k, s: ex1_scan(k, jnp.asarray(s, jnp.float32)),
-                "dtype float32, expected integers")
+        message = rejects(checks.check_randomness_ex_1, lambda k, s: ex1_scan(k, jnp.asarray(s, jnp.float32)),
+                          "history has dtype float32, expected integers",
+                          "Likely cause: positions on the grid are whole numbers")
+        assert "int64" not in message and "split each step's key" not in message
+
+    def test_the_dtype_is_named_before_the_shape(self):
+        rejects(checks.check_randomness_ex_1,
+                lambda k, s: ex1_start_included(k, jnp.asarray(s, jnp.float32)), "dtype float32")
+
+    def test_a_key_dropped(self):
+        message = rejects(checks.check_randomness_ex_1, lambda k, s: ex1_scan(k[:-1], s),
+                          "history has shape (59, 2), expected (60, 2)", "one row too few", "keys[:-1]")
+        assert "split each step's key" not in message
+
+    def test_cumsum_without_axis(self):
+        def flat(keys, starting_position):
+            history = jnp.cumsum(jax.vmap(lambda k: jax_idioms.grid_step(k))(keys))
+            return history[-2:], history
+
+        def reshaped(keys, starting_position):
+            steps = jax.vmap(jax_idioms.grid_step)(keys)
+            history = jnp.asarray(starting_position) + jnp.cumsum(steps).reshape(-1, 2)
+            return history[-1], history
+
+        def broadcast(keys, starting_position):
+            history = jnp.asarray(starting_position) + jnp.cumsum(jax.vmap(jax_idioms.grid_step)(keys))
+            return history[-1], history
+
+        rejects(checks.check_randomness_ex_1, flat, "has shape (120,)", "jnp.cumsum(steps, axis=0)")
+        rejects(checks.check_randomness_ex_1, reshaped, "the running sum ran over the flattened steps")
+        rejects(checks.check_randomness_ex_1, broadcast, "raised TypeError", "incompatible shapes",
+                "jnp.cumsum without axis=0")
+
+    def test_pair_in_the_wrong_order(self):
+        rejects(checks.check_randomness_ex_1, lambda k, s: ex1_scan(k, s)[::-1],
+                "history has shape (2,), expected (60, 2)", "the pair is in the wrong order: return (final, history)")
+
+    def test_positions_before_each_step(self):
+        def before(keys, starting_position):
+            def step(position, key):
+                axis, direction = grid_choice(key)
+                return position.at[axis].add(direction), position  # grw_draw's convention
+
+            return lax.scan(step, jnp.asarray(starting_position), keys)
+
+        message = rejects(checks.check_randomness_ex_1, before, "history[i] is the position before step i")
+        assert "exactly 1 along" not in message
+
+    def test_starting_position_not_added(self):
+        message = rejects(checks.check_randomness_ex_1, lambda k, s: ex1_scan(k, jnp.zeros(2, jnp.int32)),
+                          "starting_position=np.array([3, -2])", "the starting position is missing")
+        assert "exactly 1 along" not in message
+
+    def test_fold_in_instead_of_split_within_a_step(self):
+        def fold_in_halves(keys, starting_position):
+            def step(position, key):
+                axis = random.choice(random.fold_in(key, 0), jnp.array([0, 1]))
+                direction = random.choice(random.fold_in(key, 1), jnp.array([-1, 1]))
+                position = position.at[axis].add(direction)
+                return position, position
+
+            return lax.scan(step, jnp.asarray(starting_position), keys)
+
+        rejects(checks.check_randomness_ex_1, fold_in_halves, "with jax.threefry_partitionable(False): ",
+                "not fold_in(k, 0) and fold_in(k, 1)", "equal only while jax_threefry_partitionable is on")
 
     def test_axis_from_permutation_names_the_first_difference_and_the_rule(self):
         message = rejects(checks.check_randomness_ex_1, ex1_permutation_hint, "differs from the reference first at index")
@@ -120,6 +183,16 @@ class TestCheckEx1:
         assert "broken(keys=random.split(random.key(44), 60), starting_position=np.array([0, 0]))" in str(failure.value)
         assert "raised NotImplementedError: replace this with your answer" in str(failure.value)
         assert isinstance(failure.value.__cause__, NotImplementedError)
+
+    def test_a_traced_size_under_jit_suggests_static_argnums(self):
+        def jitted(keys, starting_position):
+            @jax.jit
+            def walk(keys, n):
+                return ex1_scan(keys[:n], starting_position)
+
+            return walk(keys, len(keys))
+
+        rejects(checks.check_randomness_ex_1, jitted, "raised", "static_argnums")
 
 
 # --- Exercise 2 -------------------------------------------------------------------
@@ -195,6 +268,29 @@ class TestCheckEx2:
         rejects(checks.check_randomness_ex_2, lambda *a: jax_idioms.randomness_ex_2(*a)[1],
                 "expected a pair (final, sticks)")
 
+    def test_final_holds_every_length_left(self):
+        def lengths_left_as_final(key, num_breaks, concentration):
+            final, sticks = jax_idioms.randomness_ex_2(key, num_breaks, concentration)
+            return 1.0 - jnp.cumsum(sticks), sticks
+
+        rejects(checks.check_randomness_ex_2, lengths_left_as_final, "final has shape (30,), expected ()",
+                "final holds the length left after every break: return only the last one")
+
+    def test_pair_in_the_wrong_order(self):
+        rejects(checks.check_randomness_ex_2, lambda *a: jax_idioms.randomness_ex_2(*a)[::-1],
+                "the pair is in the wrong order: return (final, sticks)")
+
+    def test_fold_in_keys(self):
+        def fold_in(key, num_breaks, concentration):
+            def step(length, i):
+                piece = length * random.beta(random.fold_in(key, i), a=1, b=concentration)
+                return length - piece, piece
+
+            return lax.scan(step, 1.0, jnp.arange(num_breaks))
+
+        rejects(checks.check_randomness_ex_2, fold_in, "with jax.threefry_partitionable(False): ",
+                "must be random.split(key, num_breaks), not fold_in(key, i)")
+
 
 # --- Exercise 3 -------------------------------------------------------------------
 
@@ -218,8 +314,13 @@ def ex3_jit(key, num_realizations=20, grw_draw=jax_idioms.grw_draw, num_steps=10
     return many(random.split(key, num_realizations), num_steps)
 
 
+def ex3_keyword(key, num_realizations=20, grw_draw=jax_idioms.grw_draw, num_steps=1000):
+    """Calls grw_draw by keyword, as the original notebook did."""
+    return jax.vmap(lambda k: grw_draw(k, num_steps=num_steps))(random.split(key, num_realizations))
+
+
 class TestCheckEx3:
-    @pytest.mark.parametrize("answer", [jax_idioms.randomness_ex_3, ex3_loop, ex3_cumsum, ex3_jit])
+    @pytest.mark.parametrize("answer", [jax_idioms.randomness_ex_3, ex3_loop, ex3_jit, ex3_keyword])
     def test_accepts_correct_answers_whatever_the_method(self, answer, capsys):
         assert checks.check_randomness_ex_3(answer) is None
         assert "randomness_ex_3 matches" in capsys.readouterr().out
@@ -249,6 +350,59 @@ class TestCheckEx3:
             return jax.vmap(lambda k: grw_draw(k, num_steps))(keys)
 
         rejects(checks.check_randomness_ex_3, reseeded, "random.split(key, num_realizations)[i]")
+
+    def test_the_grw_draw_argument_ignored(self):
+        def module_walk(key, num_realizations, grw_draw, num_steps):
+            return jax_idioms.randomness_ex_3(key, num_realizations, jax_idioms.grw_draw, num_steps)
+
+        rejects(checks.check_randomness_ex_3, module_walk, "grw_draw=uniform_grw_draw",
+                "the grw_draw argument is not used")
+
+    def test_a_walk_of_its_own_instead_of_grw_draw(self):
+        rejects(checks.check_randomness_ex_3, ex3_cumsum, "the grw_draw argument is not used")
+
+    def test_keys_split_by_the_number_of_steps(self):
+        def sliced(key, num_realizations, grw_draw, num_steps):
+            keys = random.split(key, num_steps)[:num_realizations]
+            return jax.vmap(lambda k: grw_draw(k, num_steps))(keys)
+
+        rejects(checks.check_randomness_ex_3, sliced, "num_realizations=6", "num_steps=2",
+                "make one walk per key of random.split(key, num_realizations)")
+
+    def test_keys_split_by_the_number_of_steps_when_there_are_enough(self):
+        def sliced(key, num_realizations, grw_draw, num_steps):
+            keys = random.split(key, max(num_steps, num_realizations))[:num_realizations]
+            return jax.vmap(lambda k: grw_draw(k, num_steps))(keys)
+
+        rejects(checks.check_randomness_ex_3, sliced, "with jax.threefry_partitionable(False): ",
+                "random.split(key, num_steps)[:num_realizations]")
+
+    def test_fold_in_keys(self):
+        def fold_in(key, num_realizations, grw_draw, num_steps):
+            return jax.vmap(lambda i: grw_draw(random.fold_in(key, i), num_steps))(jnp.arange(num_realizations))
+
+        rejects(checks.check_randomness_ex_3, fold_in, "with jax.threefry_partitionable(False): ",
+                "must be random.split(key, num_realizations), not fold_in(key, i)")
+
+    def test_in_axes_that_map_num_steps(self):
+        def mapped(key, num_realizations, grw_draw, num_steps):
+            return jax.vmap(grw_draw, in_axes=(0, 0))(random.split(key, num_realizations), num_steps)
+
+        rejects(checks.check_randomness_ex_3, mapped, "raised ValueError: vmap was requested",
+                "Likely cause: vmap maps every argument", "in_axes=(0, None)")
+
+    def test_a_traced_size_under_jit(self):
+        def traced(key, num_realizations, grw_draw, num_steps):
+            return jax.jit(jax.vmap(grw_draw, in_axes=(0, None)))(random.split(key, num_realizations), num_steps)
+
+        rejects(checks.check_randomness_ex_3, traced, "raised", "static_argnums")
+
+    def test_positions_after_each_step(self):
+        def after(key, num_realizations, grw_draw, num_steps):
+            finals, trajectories = jax_idioms.randomness_ex_3(key, num_realizations, grw_draw, num_steps)
+            return finals, jnp.concatenate([trajectories[:, 1:], finals[:, None]], axis=1)
+
+        rejects(checks.check_randomness_ex_3, after, "these are the positions after each step")
 
 
 # --- Exercise 4 -------------------------------------------------------------------
@@ -299,6 +453,23 @@ class TestCheckEx4:
             return jax_idioms.randomness_ex_4(key, num_steps, volatility, abs(drift))
 
         rejects(checks.check_randomness_ex_4, swapped, "drift and volatility are swapped")
+
+    def test_positions_before_each_step(self):
+        def before(key, num_steps, drift, volatility):
+            def step(position, k):
+                return position + drift + volatility * random.normal(k), position
+
+            return lax.scan(step, 0.0, random.split(key, num_steps))[1]
+
+        rejects(checks.check_randomness_ex_4, before, "these are the positions before each step")
+
+    def test_fold_in_keys(self):
+        def fold_in(key, num_steps, drift, volatility):
+            draws = jax.vmap(lambda i: random.normal(random.fold_in(key, i)))(jnp.arange(num_steps))
+            return jnp.cumsum(drift + volatility * draws)
+
+        rejects(checks.check_randomness_ex_4, fold_in, "with jax.threefry_partitionable(False): ",
+                "must be random.split(key, num_steps), not fold_in(key, i)")
 
 
 # --- Exercise 5 -------------------------------------------------------------------
@@ -355,6 +526,36 @@ class TestCheckEx5:
 
         rejects(checks.check_randomness_ex_5, with_start, "off by one")
 
+    def test_values_before_each_step(self):
+        def before(key, num_walks, num_steps):
+            return jnp.concatenate([jnp.zeros(1), jax_idioms.randomness_ex_5(key, num_walks, num_steps)[:-1]])
+
+        rejects(checks.check_randomness_ex_5, before, "these are the values before each step")
+
+    def test_fold_in_keys(self):
+        def fold_in(key, num_walks, num_steps):
+            def one(walk_key):
+                _, history = ex1_scan(random.split(walk_key, num_steps), jnp.zeros(2, jnp.int32))
+                return (history**2).sum(axis=1)
+
+            walk_keys = jax.vmap(lambda i: random.fold_in(key, i))(jnp.arange(num_walks))
+            return jax.vmap(one)(walk_keys).mean(axis=0)
+
+        rejects(checks.check_randomness_ex_5, fold_in, "with jax.threefry_partitionable(False): ",
+                "must be random.split, not fold_in(key, i)")
+
+    @pytest.mark.parametrize("case", checks.EX5_CASES)
+    def test_every_case_can_reject_a_wrong_answer(self, case):
+        """An answer right everywhere but in one case (where it returns E|X_t|^2 = t) fails."""
+        _, num_walks, num_steps, _ = case
+
+        def theory_in_one_case(key, w, n):
+            if (w, n) == (num_walks, num_steps):
+                return jnp.arange(1.0, n + 1)
+            return jax_idioms.randomness_ex_5(key, w, n)
+
+        rejects(checks.check_randomness_ex_5, theory_in_one_case, f"num_walks={num_walks}, num_steps={num_steps}")
+
 
 # --- Going further: chapter 10, fold_in_walk ----------------------------------------
 
@@ -391,14 +592,14 @@ def walk_scan(key, num_steps):
 
 
 def walk_split_up_front(key, num_steps):
-    """split(key, n)[i] is fold_in(key, i) while jax_threefry_partitionable is on."""
+    """Wrong: split(key, n)[i] is fold_in(key, i) only while jax_threefry_partitionable is on."""
     steps = jax.vmap(lambda k: direction_times_length(*random.split(k)))(random.split(key, num_steps))
     return jnp.cumsum(steps)
 
 
 class TestCheckFoldInWalk:
-    @pytest.mark.parametrize("answer", [key_hygiene.fold_in_walk, walk_loop, walk_scan, walk_split_up_front],
-                             ids=["package", "loop", "scan", "split up front"])
+    @pytest.mark.parametrize("answer", [key_hygiene.fold_in_walk, walk_loop, walk_scan],
+                             ids=["package", "loop", "scan"])
     def test_accepts_correct_answers_whatever_the_method(self, answer, capsys):
         assert checks.check_fold_in_walk(answer) is None
         out = capsys.readouterr().out
@@ -460,6 +661,15 @@ class TestCheckFoldInWalk:
             return jnp.array(positions)
 
         rejects(checks.check_fold_in_walk, chain, "differs from the reference", "step i uses random.fold_in(key, i)")
+
+    def test_split_up_front_instead_of_fold_in(self):
+        rejects(checks.check_fold_in_walk, walk_split_up_front, "with jax.threefry_partitionable(False): ",
+                "the exercise asks for random.fold_in(key, i)", "equal only while jax_threefry_partitionable is on")
+
+    def test_positions_before_each_step(self):
+        rejects(checks.check_fold_in_walk,
+                lambda key, n: jnp.concatenate([jnp.zeros(1), key_hygiene.fold_in_walk(key, n)[:-1]]),
+                "these are the positions before each step")
 
 
 # --- Going further: chapter 11, fingerprint -----------------------------------------
@@ -524,6 +734,24 @@ class TestCheckFingerprint:
 
         rejects(checks.check_fingerprint, reversed_order, "(the order matters)")
 
+    def test_another_hash(self):
+        def with_hash(name):
+            def answer(x):
+                a = np.asarray(x)
+                return hashlib.new(name, f"{a.dtype}{a.shape}".encode() + a.tobytes()).hexdigest()
+
+            return answer
+
+        message = rejects(checks.check_fingerprint, with_hash("md5"), "this is the md5 digest, not SHA-256")
+        assert "not a part of them" not in message
+        rejects(checks.check_fingerprint, with_hash("sha3_256"), "this is the sha3_256 digest, not SHA-256")
+        rejects(checks.check_fingerprint, lambda x: hashlib.md5(str(x).encode()).hexdigest(),
+                "the digest has 32 hex digits, as MD5 gives; the hash must be SHA-256")
+
+    def test_a_long_answer_is_not_echoed_in_full(self):
+        message = rejects(checks.check_fingerprint, lambda x: "0" * 10_000, "returned '0000")
+        assert len(message) < 500
+
 
 # --- Going further: chapter 12, worker_draws ----------------------------------------
 
@@ -534,7 +762,7 @@ def workers_loop(seed, worker_ids, num_draws):
 
 
 def workers_split(seed, worker_ids, num_draws):
-    """split(key, n)[w] is fold_in(key, w) while jax_threefry_partitionable is on."""
+    """Wrong: split(key, n)[w] is fold_in(key, w) only while jax_threefry_partitionable is on."""
     keys = random.split(random.key(seed), max(worker_ids) + 1)[jnp.array(worker_ids)]
     return jax.vmap(lambda k: random.normal(k, (num_draws,)))(keys)
 
@@ -556,8 +784,8 @@ def workers_with(make_key):
 
 
 class TestCheckWorkerDraws:
-    @pytest.mark.parametrize("answer", [key_hygiene.worker_draws, workers_loop, workers_split, workers_jit],
-                             ids=["package", "loop", "split", "jit"])
+    @pytest.mark.parametrize("answer", [key_hygiene.worker_draws, workers_loop, workers_jit],
+                             ids=["package", "loop", "jit"])
     def test_accepts_correct_answers_whatever_the_method(self, answer, capsys):
         assert checks.check_worker_draws(answer) is None
         assert capsys.readouterr().out.count("\n") == 1
@@ -592,3 +820,15 @@ class TestCheckWorkerDraws:
 
     def test_transposed(self):
         rejects(checks.check_worker_draws, lambda *args: key_hygiene.worker_draws(*args).T, "draws is transposed")
+
+    def test_split_by_worker_id_instead_of_fold_in(self):
+        rejects(checks.check_worker_draws, workers_split, "with jax.threefry_partitionable(False): ",
+                "the exercise asks for random.fold_in(random.key(seed), worker_id)")
+
+    def test_a_list_passed_to_vmap(self):
+        def listed(seed, worker_ids, num_draws):
+            keys = jax.vmap(random.fold_in, in_axes=(None, 0))(random.key(seed), worker_ids)
+            return jax.vmap(lambda k: random.normal(k, (num_draws,)))(keys)
+
+        rejects(checks.check_worker_draws, listed, "raised ValueError: vmap was requested",
+                "worker_ids is a Python list", "jnp.asarray(worker_ids)")
