@@ -8,6 +8,8 @@ walk (exercise 1), stick-breaking (exercise 2) and many walks at once (exercise 
 
 from __future__ import annotations
 
+import inspect
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -17,11 +19,15 @@ import numpy as np
 from jax import lax, random
 
 from dl_workshop._validate import (
+    KEY_BYTES,
     check_key,
+    check_memory,
     check_real,
     check_size,
     describe,
+    is_key,
     key_batch_shape,
+    show,
 )
 
 
@@ -61,6 +67,7 @@ def grw_draw(key: jax.Array, num_steps: int) -> tuple[jax.Array, jax.Array]:
     """
     check_key("key", key)
     num_steps = check_size("num_steps", num_steps)
+    check_memory(f"num_steps={num_steps}", num_steps * (KEY_BYTES + 4))  # keys, draws
     keys = random.split(key, num_steps)
     final, draws = lax.scan(new_draw, 0.0, keys)
     return final, draws
@@ -70,19 +77,71 @@ def grw_draw(key: jax.Array, num_steps: int) -> tuple[jax.Array, jax.Array]:
 
 
 def check_key_batch(name: str, keys: Any) -> int:
-    """Return the number of keys in ``keys`` if it is a 1-D batch of at least one key."""
+    """Return the number of keys in ``keys`` if it is a 1-D batch of at least one key.
+
+    >>> from jax import random
+    >>> check_key_batch("keys", [random.key(0), random.key(1)])
+    Traceback (most recent call last):
+    ...
+    TypeError: keys must be a 1-D batch of PRNG keys such as random.split(key, n), got a list of 2 keys: make one array of them with jnp.stack(keys)
+    """
     shape = key_batch_shape(keys)
     if shape is None or len(shape) != 1 or shape[0] < 1:
+        hint = ""
         if shape == ():
             received = "a single key"
         elif shape is not None:
             received = f"a batch of keys of shape {shape}"
+        elif isinstance(keys, (list, tuple)) and keys and all(is_key(k) for k in keys):
+            received = f"a {type(keys).__name__} of {len(keys)} keys"
+            hint = f": make one array of them with jnp.stack({name})"
         else:
             received = describe(keys)
         raise TypeError(
-            f"{name} must be a 1-D batch of PRNG keys such as random.split(key, n), got {received}"
+            f"{name} must be a 1-D batch of PRNG keys such as random.split(key, n), got {received}{hint}"
         )
     return shape[0]
+
+
+def check_start(name: str, value: Any, num_steps: int) -> None:
+    """Raise unless ``value`` is a point ``(x, y)`` of the integer grid that a walk of
+    ``num_steps`` steps cannot carry out of JAX's integers (int32 by default).
+
+    Traced values (inside ``jax.jit``) cannot be inspected: only their shape and
+    dtype are checked.
+
+    >>> check_start("starting_position", [2**40, 0], num_steps=10)
+    Traceback (most recent call last):
+    ...
+    ValueError: starting_position must be within ±2147483637 of (0, 0), so that a walk of 10 steps stays within int32, got [1099511627776, 0]
+    """
+    try:
+        shape = np.shape(value)
+    except ValueError:  # a ragged sequence
+        shape = None
+    if shape != (2,):
+        raise ValueError(f"{name} must be an (x, y) pair of length 2, got {describe(value)}")
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:  # a list or tuple: its items must be integers
+        try:
+            position = [operator.index(item) for item in value if not isinstance(item, bool)]
+        except TypeError:
+            position = None
+        if position is not None and len(position) != 2:  # bools are not coordinates
+            position = None
+    elif np.issubdtype(dtype, np.integer):
+        position = None if isinstance(value, jax.core.Tracer) else [int(item) for item in np.asarray(value)]
+    else:
+        position = None
+    if position is None and not (isinstance(value, jax.core.Tracer) and jnp.issubdtype(dtype, jnp.integer)):
+        raise TypeError(f"{name} must hold two integers (a point of the grid), got {describe(value)}")
+    int_dtype = jax.dtypes.canonicalize_dtype(np.int64)  # int32 unless jax_enable_x64
+    limit = np.iinfo(int_dtype).max - num_steps
+    if position is not None and max(abs(coordinate) for coordinate in position) > limit:
+        raise ValueError(
+            f"{name} must be within ±{limit} of (0, 0), so that a walk of {num_steps} steps "
+            f"stays within {np.dtype(int_dtype).name}, got {show(value)}"
+        )
 
 
 def grid_step(key: jax.Array) -> jax.Array:
@@ -116,12 +175,10 @@ def randomness_ex_1(keys: jax.Array, starting_position: Any) -> tuple[jax.Array,
     >>> history.shape, bool((final == history[-1]).all())
     ((1000, 2), True)
     """
-    check_key_batch("keys", keys)
-    dtype = getattr(starting_position, "dtype", None) or np.asarray(starting_position).dtype
-    if np.shape(starting_position) != (2,) or not np.issubdtype(dtype, np.number):
-        raise ValueError(
-            f"starting_position must be an (x, y) pair of length 2, got {describe(starting_position)}"
-        )
+    num_steps = check_key_batch("keys", keys)
+    check_start("starting_position", starting_position, num_steps)
+    # the two keys of each step, the steps, and the history: 2 keys and 4 int32 per step
+    check_memory(f"len(keys)={num_steps}", num_steps * (2 * KEY_BYTES + 4 * 4))
     history = jnp.asarray(starting_position) + jnp.cumsum(jax.vmap(grid_step)(keys), axis=0)
     return history[-1], history
 
@@ -158,6 +215,7 @@ def randomness_ex_2(key: jax.Array, num_breaks: int, concentration: float) -> tu
     check_key("key", key)
     num_breaks = check_size("num_breaks", num_breaks)
     check_real("concentration", concentration, positive=True)
+    check_memory(f"num_breaks={num_breaks}", num_breaks * (KEY_BYTES + 4 + 4))  # keys, fractions, pieces
     keys = random.split(key, num_breaks)
     fractions = jax.vmap(lambda k: random.beta(k, a=1.0, b=concentration))(keys)
     return lax.scan(stick_break, 1.0, fractions)
@@ -183,8 +241,41 @@ def randomness_ex_3(
     check_key("key", key)
     num_realizations = check_size("num_realizations", num_realizations)
     num_steps = check_size("num_steps", num_steps)
+    walk_bytes = check_walk_function("grw_draw", grw_draw, key, num_steps)
+    # every walk's result, and its step keys (grw_draw splits its key into one per step)
+    check_memory(f"num_realizations={num_realizations} and num_steps={num_steps}",
+                 num_realizations * (walk_bytes + num_steps * KEY_BYTES))
     keys = random.split(key, num_realizations)
-    return jax.vmap(lambda k: grw_draw(k, num_steps))(keys)
+    return jax.vmap(lambda k: grw_draw(k, num_steps=num_steps))(keys)
+
+
+def check_walk_function(name: str, walk: Any, key: jax.Array, num_steps: int) -> int:
+    """Check that ``walk(key, num_steps=num_steps)`` returns a pair ``(final, draws)``,
+    without running it (``jax.eval_shape``); return the bytes of that pair.
+
+    >>> from jax import random
+    >>> check_walk_function("grw_draw", grw_draw, random.key(0), 10)  # a float32 final and 10 draws
+    44
+    >>> check_walk_function("grw_draw", None, random.key(0), 10)
+    Traceback (most recent call last):
+    ...
+    TypeError: grw_draw must be a function like grw_draw(key, num_steps) that returns (final, draws), got None of type NoneType
+    """
+    expected = "a function like grw_draw(key, num_steps) that returns (final, draws)"
+    if not callable(walk):
+        raise TypeError(f"{name} must be {expected}, got {describe(walk)}")
+    try:
+        inspect.signature(walk).bind(key, num_steps=num_steps)
+    except TypeError as error:  # the signature does not take (key, num_steps=...)
+        raise TypeError(f"{name} must be {expected}, called as {name}(key, num_steps=...): {error}") from None
+    except ValueError:  # some callables have no signature to inspect
+        pass
+    result = jax.eval_shape(lambda k: walk(k, num_steps=num_steps), key)
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        got = describe(result) if not isinstance(result, (tuple, list)) else f"a {type(result).__name__} of length {len(result)}"
+        raise TypeError(f"{name} must be {expected}, but it returned {got}")
+    leaves = jax.tree_util.tree_leaves(result)
+    return sum(int(np.prod(leaf.shape)) * getattr(leaf.dtype, "itemsize", KEY_BYTES) for leaf in leaves)
 
 
 def randomness_ex_4(key: jax.Array, num_steps: int, drift: float, volatility: float) -> jax.Array:
@@ -204,6 +295,7 @@ def randomness_ex_4(key: jax.Array, num_steps: int, drift: float, volatility: fl
     num_steps = check_size("num_steps", num_steps)
     check_real("drift", drift)
     check_real("volatility", volatility, nonnegative=True)
+    check_memory(f"num_steps={num_steps}", num_steps * (KEY_BYTES + 4 + 4))  # keys, draws, positions
     draws = jax.vmap(random.normal)(random.split(key, num_steps))
     return jnp.cumsum(drift + volatility * draws)
 
@@ -225,6 +317,10 @@ def randomness_ex_5(key: jax.Array, num_walks: int, num_steps: int) -> jax.Array
     check_key("key", key)
     num_walks = check_size("num_walks", num_walks)
     num_steps = check_size("num_steps", num_steps)
+    # per step of every walk: its key, the two keys of the step, the step, the history
+    # and the squared distance
+    check_memory(f"num_walks={num_walks} and num_steps={num_steps}",
+                 num_walks * num_steps * (3 * KEY_BYTES + 4 * 4 + 4))
     start = jnp.zeros(2, dtype=jnp.int32)
 
     def squared_displacement(walk_key: jax.Array) -> jax.Array:

@@ -222,3 +222,110 @@ def test_bad_input_names_the_argument_and_the_value(call, error, message):
     with pytest.raises(error) as raised:
         call()
     assert message in str(raised.value)
+
+
+# --- Bad input: long values, the walk function, sizes ----------------------------------
+
+from dl_workshop import _validate  # noqa: E402
+
+
+def test_a_list_of_keys_is_named_briefly_with_the_fix():
+    keys = list(random.split(KEY, 1000))
+    with pytest.raises(TypeError) as raised:
+        randomness_ex_1(keys, [0, 0])
+    message = str(raised.value)
+    assert "keys must be a 1-D batch of PRNG keys" in message and "a list of 1000 keys" in message
+    assert "jnp.stack(keys)" in message and len(message) < 200
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: randomness_ex_1(KEYS, list(range(1000))), ValueError, "got a list of 1000 items of type int"),
+        (lambda: randomness_ex_2(KEY, 3, [1.0] * 1000), TypeError, "concentration must be a real number, got a list of 1000 items"),
+        (lambda: grw_draw(KEY, "9" * 1000), TypeError, "num_steps must be an integer, got '99999"),
+    ],
+)
+def test_messages_echo_at_most_a_short_part_of_a_value(call, error, message):
+    with pytest.raises(error) as raised:
+        call()
+    assert message in str(raised.value) and len(str(raised.value)) < 250
+
+
+class TestStartingPosition:
+    def test_too_large_for_the_walk_to_stay_in_int32(self):
+        with pytest.raises(ValueError, match=r"starting_position must be within ±2147483643 of \(0, 0\), so that a "
+                                             r"walk of 4 steps stays within int32, got \[1099511627776, 0\]"):
+            randomness_ex_1(KEYS, [2**40, 0])
+
+    @pytest.mark.parametrize("start", [[0.5, 0.0], np.array([0.0, 0.0]), [True, False]], ids=["floats", "float array", "bools"])
+    def test_not_integers(self, start):
+        with pytest.raises(TypeError, match="starting_position must hold two integers"):
+            randomness_ex_1(KEYS, start)
+
+    def test_integers_of_any_kind(self):
+        for start in ([1, 2], (1, 2), np.array([1, 2], np.int64), jnp.array([1, 2]), np.array([1, 2], np.uint8)):
+            assert randomness_ex_1(KEYS, start)[1].tolist() == randomness_ex_1(KEYS, [1, 2])[1].tolist()
+
+
+def one_array_walk(key, num_steps):
+    return grw_draw(key, num_steps)[1]
+
+
+def keyword_only_walk(key, *, num_steps):
+    return grw_draw(key, num_steps)
+
+
+@pytest.mark.parametrize(
+    ("walk", "message"),
+    [
+        (None, "grw_draw must be a function like grw_draw(key, num_steps) that returns (final, draws), got None of type NoneType"),
+        (one_array_walk, "grw_draw must be a function like grw_draw(key, num_steps) that returns (final, draws), "
+                         "but it returned an array of shape (10,) and dtype float32"),
+        (lambda key: key, "grw_draw must be a function like grw_draw(key, num_steps) that returns (final, draws), "
+                          "called as grw_draw(key, num_steps=...)"),
+    ],
+    ids=["None", "one array", "no num_steps"],
+)
+def test_ex3_names_a_bad_grw_draw(walk, message):
+    with pytest.raises(TypeError) as raised:
+        randomness_ex_3(KEY, 3, walk, 10)
+    assert message in str(raised.value)
+
+
+def test_ex3_calls_grw_draw_by_keyword():
+    """A grw_draw whose num_steps is keyword-only works, as in the original notebook."""
+    assert np.array_equal(randomness_ex_3(KEY, 3, keyword_only_walk, 10)[1], randomness_ex_3(KEY, 3, grw_draw, 10)[1])
+
+
+def test_a_size_traced_by_jit_names_static_argnums():
+    with pytest.raises(TypeError, match=r"num_steps must be a Python integer, but jax.jit traced it .*static_argnums"):
+        jax.jit(grw_draw)(KEY, 10)
+
+
+class TestMemoryGuard:
+    def test_a_result_larger_than_any_machine_is_refused_before_tracing(self):
+        with pytest.raises(MemoryError, match=r"num_realizations=1000000 and num_steps=1000000 would need about "
+                                              r"1\d\.\d TB of memory, more than this machine has"):
+            randomness_ex_3(KEY, 10**6, num_steps=10**6)
+
+    @pytest.mark.parametrize(
+        ("call", "message"),
+        [
+            (lambda: randomness_ex_2(KEY, 10**9, 5.0), "num_breaks=1000000000 would need about 16.0 GB"),
+            (lambda: grw_draw(KEY, 10**9), "num_steps=1000000000 would need about 12.0 GB"),
+            (lambda: randomness_ex_1(random.split(KEY, 10**5), [0, 0]), "len(keys)=100000 would need about 3.2 MB"),
+            (lambda: randomness_ex_4(KEY, 10**9, 0.1, 1.0), "num_steps=1000000000 would need about 16.0 GB"),
+            (lambda: randomness_ex_5(KEY, 10**5, 10**4), "num_walks=100000 and num_steps=10000 would need about 44.0 GB"),
+        ],
+        ids=["ex2", "grw_draw", "ex1", "ex4", "ex5"],
+    )
+    def test_the_estimate_names_the_arguments(self, monkeypatch, call, message):
+        monkeypatch.setattr(_validate, "memory_bytes", lambda: 1_000_000)  # a machine with 1 MB
+        with pytest.raises(MemoryError) as raised:
+            call()
+        assert message in str(raised.value) and "more than this machine has (1.0 MB)" in str(raised.value)
+
+    def test_without_a_known_memory_size_nothing_is_refused(self, monkeypatch):
+        monkeypatch.setattr(_validate, "memory_bytes", lambda: None)
+        assert grw_draw(KEY, 5)[1].shape == (5,)

@@ -333,3 +333,23 @@ def test_stateful_rng_exists_and_its_nth_key_is_fold_in_of_n():
     a, b = again.normal(), again.normal()
     assert a != b  # the state moves on between calls
     assert a == stateful_rng(42).normal()  # and the same seed starts the same sequence
+
+
+def test_a_long_worker_ids_list_is_not_echoed_in_full():
+    with pytest.raises(TypeError) as raised:
+        worker_draws(0, [0.5] * 10_000, 3)
+    assert "worker_ids must be a non-empty 1-D sequence of integers, got a list of 10000 items of type float" in str(raised.value)
+    assert len(str(raised.value)) < 200
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: fold_in_walk(KEY, 10**15), "num_steps=1000000000000000 would need about 32000.0 TB of memory"),
+        (lambda: worker_draws(0, [0, 1], 10**15), "len(worker_ids)=2 and num_draws=1000000000000000 would need about 8000.0 TB"),
+    ],
+)
+def test_sizes_beyond_the_machines_memory_are_refused(call, message):
+    with pytest.raises(MemoryError) as raised:
+        call()
+    assert message in str(raised.value) and "more than this machine has" in str(raised.value)
