@@ -131,18 +131,18 @@ class Call:
 
 
 @contextlib.contextmanager
-def threefry(partitionable: bool | None) -> Iterator[None]:
-    """Run the block with ``jax_threefry_partitionable`` set, or as it is (``None``)."""
-    if partitionable is None:
-        yield
+def case_flag(flipped: bool) -> Iterator[bool | None]:
+    """Run a case's block with ``jax_threefry_partitionable`` flipped if ``flipped``.
+
+    Yields the value the flag is set to for the block, or ``None`` where it is
+    left as it is (what :class:`Call` shows the learner).
+    """
+    if not flipped:
+        yield None
     else:
-        with jax.threefry_partitionable(partitionable):
-            yield
-
-
-def flag_for(flipped: bool) -> bool | None:
-    """The flag value of a case: the opposite of the current one if ``flipped``, else ``None``."""
-    return (not jax.config.jax_threefry_partitionable) if flipped else None
+        flag = not jax.config.jax_threefry_partitionable
+        with jax.threefry_partitionable(flag):
+            yield flag
 
 
 def equal_only_when_partitionable() -> str:
@@ -351,8 +351,7 @@ EX1_CASES = [(44, 60, (0, 0), False), (0, 1, (0, 0), False), (7, 60, (3, -2), Tr
 def check_randomness_ex_1(fn: Callable[..., Any]) -> None:
     """Check an answer to exercise 1, ``fn(keys, starting_position) -> (final, history)``."""
     for seed, n, start, flipped in EX1_CASES:
-        flag = flag_for(flipped)
-        with threefry(flag):
+        with case_flag(flipped) as flag:
             keys = random.split(random.key(seed), n)
             call = Call(fn, [("keys", keys, keys_text(seed, n)),
                              ("starting_position", np.array(start), f"np.array({list(start)})")],
@@ -447,8 +446,7 @@ EX2_CASES = [(44, 30, 5.0, False), (0, 1, 5.0, False), (3, 30, 0.5, True)]
 def check_randomness_ex_2(fn: Callable[..., Any]) -> None:
     """Check an answer to exercise 2, ``fn(key, num_breaks, concentration) -> (final, sticks)``."""
     for seed, n, concentration, flipped in EX2_CASES:
-        flag = flag_for(flipped)
-        with threefry(flag):
+        with case_flag(flipped) as flag:
             key = random.key(seed)
             call = Call(fn, [("key", key, f"random.key({seed})"), ("num_breaks", n, str(n)),
                              ("concentration", concentration, str(concentration))], flag)
@@ -534,8 +532,7 @@ def check_randomness_ex_3(fn: Callable[..., Any]) -> None:
     """Check an answer to exercise 3,
     ``fn(key, num_realizations, grw_draw, num_steps) -> (finals, trajectories)``."""
     for seed, r, n, walk_name, flipped in EX3_CASES:
-        flag = flag_for(flipped)
-        with threefry(flag):
+        with case_flag(flipped) as flag:
             key = random.key(seed)
             walk = WALKS[walk_name]
             call = Call(fn, [("key", key, f"random.key({seed})"), ("num_realizations", r, str(r)),
@@ -625,8 +622,7 @@ EX4_CASES = [(44, 100, 0.1, 0.5, False), (0, 1, 0.5, 2.0, False), (9, 30, -1.0, 
 def check_randomness_ex_4(fn: Callable[..., Any]) -> None:
     """Check an answer to exercise 4, ``fn(key, num_steps, drift, volatility) -> positions``."""
     for seed, n, drift, volatility, flipped in EX4_CASES:
-        flag = flag_for(flipped)
-        with threefry(flag):
+        with case_flag(flipped) as flag:
             key = random.key(seed)
             call = Call(fn, [("key", key, f"random.key({seed})"), ("num_steps", n, str(n)),
                              ("drift", drift, str(drift)), ("volatility", volatility, str(volatility))],
@@ -679,8 +675,7 @@ EX5_CASES = [(44, 4, 25, False), (0, 1, 6, False), (2, 16, 10, True)]
 def check_randomness_ex_5(fn: Callable[..., Any]) -> None:
     """Check an answer to exercise 5, ``fn(key, num_walks, num_steps) -> msd``."""
     for seed, w, n, flipped in EX5_CASES:
-        flag = flag_for(flipped)
-        with threefry(flag):
+        with case_flag(flipped) as flag:
             key = random.key(seed)
             call = Call(fn, [("key", key, f"random.key({seed})"), ("num_walks", w, str(w)),
                              ("num_steps", n, str(n))], flag)
@@ -778,8 +773,7 @@ def check_fold_in_walk(fn: Callable[..., Any]) -> None:
     answer that uses a key twice fails even if its numbers look plausible.
     """
     for seed, n, flipped in FOLD_IN_WALK_CASES:
-        flag = flag_for(flipped)
-        with threefry(flag):
+        with case_flag(flipped) as flag:
             key = random.key(seed)
             call = Call(fn, [("key", key, f"random.key({seed})"), ("num_steps", n, str(n))], flag)
             positions = unpack_array(call, run_without_key_reuse(call), "the array of positions")
@@ -916,8 +910,7 @@ WORKER_DRAWS_CASES = [(2026, [0, 1, 2, 3], 5, False), (0, [0], 1, False), (7, [1
 def check_worker_draws(fn: Callable[..., Any]) -> None:
     """Check an answer to the exercise of chapter 12, ``fn(seed, worker_ids, num_draws) -> draws``."""
     for seed, worker_ids, num_draws, flipped in WORKER_DRAWS_CASES:
-        flag = flag_for(flipped)
-        with threefry(flag):
+        with case_flag(flipped) as flag:
             call = Call(fn, [("seed", seed, str(seed)), ("worker_ids", list(worker_ids), str(worker_ids)),
                              ("num_draws", num_draws, str(num_draws))], flag)
             draws = unpack_array(call, call.run(), "the array of draws")
