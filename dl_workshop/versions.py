@@ -137,10 +137,32 @@ def find_row(matrix: dict[str, Any], release: str, partitionable: bool) -> dict[
     return None
 
 
+def release_key(release: str) -> tuple[int, ...]:
+    """A release's number, for sorting: 0.10.0 comes after 0.9.2.
+
+    >>> sorted(["0.10.0", "0.9.2"], key=release_key)
+    ['0.9.2', '0.10.0']
+    """
+    return tuple(int(part) for part in release.split("."))
+
+
 def releases(matrix: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows of releases as installed, oldest first (not the experiments, run with XLA_FLAGS)."""
     rows = [row for row in matrix["rows"] if not row["xla_flags"]]
-    return sorted(rows, key=lambda row: tuple(int(part) for part in row["jax"].split(".")))
+    return sorted(rows, key=lambda row: release_key(row["jax"]))
+
+
+def differing_labels(before: dict[str, Any], row: dict[str, Any]) -> list[str]:
+    """The labels of the headline values in which two rows differ."""
+    return [h.label for h in HEADLINES if row["values"][h.name] != before["values"][h.name]]
+
+
+def changes(matrix: dict[str, Any], partitionable: bool) -> dict[str, list[str]]:
+    """{release: labels of the values that differ from the release before}, with the
+    flag at ``partitionable``, for the releases where any do."""
+    rows = [row for row in releases(matrix) if row["partitionable"] == partitionable]
+    found = {row["jax"]: differing_labels(before, row) for before, row in zip(rows, rows[1:])}
+    return {release: labels for release, labels in found.items() if labels}
 
 
 def experiments(matrix: dict[str, Any]) -> list[dict[str, Any]]:
@@ -186,10 +208,10 @@ def version_table(matrix: dict[str, Any], partitionable: bool) -> Any:
             "default?": "yes" if row["default"] else "no",
         }
         marks = {name: False for name in cells}
+        differing = differing_labels(above, row) if above is not None else []
         for headline in HEADLINES:
-            texts = row["values"][headline.name]
-            marks[headline.label] = above is not None and above["values"][headline.name] != texts
-            cells[headline.label] = ("▸ " if marks[headline.label] else "") + _cell(texts)
+            marks[headline.label] = headline.label in differing
+            cells[headline.label] = ("▸ " if marks[headline.label] else "") + _cell(row["values"][headline.name])
         shown.append(cells)
         changed.append(marks)
     table = pd.DataFrame(shown)

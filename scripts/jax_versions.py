@@ -26,8 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from dl_workshop.performance import machine  # noqa: E402
 from dl_workshop.reproducibility import host_cpu_flags  # noqa: E402
-from dl_workshop.versions import DATA  # noqa: E402
+from dl_workshop.versions import DATA, release_key  # noqa: E402
 
 # Why each release is here. Every minor line from 0.4 to the pinned one, and
 # the releases on each side of every change that the matrix shows. 0.4.13 is
@@ -61,10 +62,6 @@ NUMPY_1_BEFORE = (0, 4, 26)
 MEASURE = "import json; from dl_workshop.versions import measured_row; print(json.dumps(measured_row()))"
 
 
-def release_tuple(release: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in release.split("."))
-
-
 def uv(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "uv", *args], check=True, capture_output=True, text=True)
 
@@ -96,7 +93,7 @@ def rows_for(release: str, why: str, xla_flags: str = "") -> list[dict]:
     try:
         uv("venv", "--quiet", "--python", sys.executable, str(folder))
         python = folder / "bin" / "python"
-        numpy = ["numpy<2"] if release_tuple(release) < NUMPY_1_BEFORE else []
+        numpy = ["numpy<2"] if release_key(release) < NUMPY_1_BEFORE else []
         uv("pip", "install", "--quiet", "--python", str(python), f"jax=={release}", f"jaxlib<={release}", *numpy)
         default = measure(python, None, xla_flags)
         flipped = measure(python, "0" if default["partitionable"] else "1", xla_flags)
@@ -124,7 +121,7 @@ def main(releases: list[str]) -> None:
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
         "machine": {
             "cpu": platform.processor() or platform.machine(),
-            "cpu model": _cpu_model(),
+            "cpu model": machine()["cpu"],
             "fma": "fma" in flags,
             "avx512f": "avx512f" in flags,
             "system": f"{platform.system()} {platform.machine()}",
@@ -134,15 +131,6 @@ def main(releases: list[str]) -> None:
     }
     DATA.write_text(json.dumps({"provenance": provenance, "rows": rows}, indent=1) + "\n")
     print(f"Wrote {DATA.relative_to(ROOT)}: {len(rows)} rows, {provenance['seconds']} s.")
-
-
-def _cpu_model() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor()
 
 
 if __name__ == "__main__":

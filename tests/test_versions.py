@@ -87,3 +87,8 @@ def test_consecutive_releases_that_change_the_same_values_share_a_row():
         ]
     }
     assert upgrade_table(matrix, "1.2").data["JAX"].tolist() == ["1.0 to 1.1", "1.2 (pinned)", "1.3"]
+
+
+def test_changes_name_each_release_whose_values_differ_from_the_release_before():
+    assert versions.changes(MATRIX, partitionable=True) == {"0.10.0": ["walk end"]}
+    assert versions.changes(MATRIX, partitionable=False) == {"0.10.0": ["ex. 2 fractions"]}
