@@ -5,7 +5,7 @@
 #                site in a browser, Binder), in parallel where they allow it
 #   make serve   preview the built site on http://127.0.0.1:$(PORT)
 #   make clean   remove _build and .cache (compiled JAX programs, the Binder venv); keeps .venv
-#   make lock    regenerate requirements.txt from requirements.in
+#   make lock    regenerate both locks: requirements.txt, .binder/requirements.txt
 #   make versions  measure the book's values in many JAX releases (chapter 11)
 #   make bench   measure build, test and solution speed: _build/bench/report.md
 #   make site-tests  the built site in Chromium (make chromium installs it)
@@ -162,8 +162,12 @@ serve:
 clean:
 	rm -rf _build .cache
 
+# Both locks: the developers' (everything), then the learner's for Binder
+# (.binder/requirements.in), with every version taken from the first.
 lock: $(STAMP)
-	$(BIN)/python -m uv pip compile requirements.in -o requirements.txt --python-version 3.11
+	$(BIN)/python -m uv pip compile -q requirements.in -o requirements.txt --python-version 3.11
+	$(BIN)/python -m uv pip compile -q .binder/requirements.in -c <(grep -v '^-e ' requirements.txt) \
+	  -o .binder/requirements.txt --python-version 3.11 --no-annotate --custom-compile-command "make lock"
 
 # Which JAX releases reproduce the book: its headline values measured in a
 # throwaway environment per release (scripts/jax_versions.py lists them and
