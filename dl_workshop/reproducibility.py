@@ -249,11 +249,12 @@ def cpu_results(seed: int, size: int, num_steps: int) -> dict[str, np.ndarray]:
       JAX scales as ``u * (maxval - minval) + minval``;
     - ``grid walk``: the positions of exercise 1's walk on a grid, ``num_steps`` steps;
     - ``walk``: the Gaussian random walk of ``grw_draw``, ``num_steps`` steps;
-    - ``loop minus scan``: a 100-step walk computed by an eager Python loop,
-      minus the same walk computed by ``lax.scan`` (``grw_draw``).
+    - ``loop walk`` and ``scan walk``: a 100-step Gaussian random walk computed
+      by an eager Python loop and by ``lax.scan`` (``grw_draw``), from the same
+      keys: the position before each step, as ``grw_draw`` returns it.
 
     >>> found = cpu_results(0, 8, 10)
-    >>> found["normal"].shape, found["grid walk"].dtype.kind, found["loop minus scan"].shape
+    >>> found["normal"].shape, found["grid walk"].dtype.kind, found["loop walk"].shape
     ((8,), 'i', (100,))
     """
     size = check_size("size", size)
@@ -271,7 +272,8 @@ def cpu_results(seed: int, size: int, num_steps: int) -> dict[str, np.ndarray]:
         "uniform (0.1, 0.7)": random.uniform(uniform_key, (size,), minval=0.1, maxval=0.7),
         "grid walk": randomness_ex_1(random.split(grid_key, num_steps), jnp.array([0, 0]))[1],
         "walk": grw_draw(walk_key, num_steps)[1],
-        "loop minus scan": jnp.stack(loop_walk) - grw_draw(loop_key, 100)[1],
+        "loop walk": jnp.stack(loop_walk),
+        "scan walk": grw_draw(loop_key, 100)[1],
     }
     return {name: np.asarray(value) for name, value in results.items()}
 

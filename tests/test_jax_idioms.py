@@ -79,19 +79,42 @@ class TestGrwDraw:
         assert final == random.normal(random.split(make_key(0), 1)[0])
 
 
+def step_and_draw(position, key):
+    """Chapters 4 and 11: a walk's step that also returns its draw."""
+    draw = random.normal(key)
+    return position + draw, (position, draw)
+
+
 class TestTheChaptersWalk:
-    """book/04-gaussian-random-walks.md: the loop walk (key 44, 100 steps) vs grw_draw."""
+    """book/04-gaussian-random-walks.md (and chapter 11): the loop walk (key 44, 100 steps) vs grw_draw."""
 
     def test_draws_are_identical(self):
-        keys = random.split(random.PRNGKey(44), 100)
+        keys = random.split(random.key(44), 100)
         loop_draws = jnp.stack([random.normal(k) for k in keys])
         assert jnp.array_equal(loop_draws, jax.vmap(random.normal)(keys))
 
+    def test_the_draws_made_inside_a_scan_are_the_loops(self):
+        keys = random.split(random.key(44), 100)
+        _, (_, scan_draws) = lax.scan(step_and_draw, 0.0, keys)
+        assert jnp.array_equal(scan_draws, jnp.stack([random.normal(k) for k in keys]))
+
+    def test_a_scan_that_returns_its_draws_sums_like_the_loop(self):
+        """Chapter 11: the rounded draw is added, as in the eager loop (on any CPU)."""
+        _, (positions, _) = lax.scan(step_and_draw, 0.0, random.split(random.key(44), 100))
+        assert jnp.array_equal(positions, loop_walk(random.key(44), 100)[:-1])
+
     def test_positions_agree_to_float32_round_off(self):
-        observations = loop_walk(random.PRNGKey(44), 100)
-        final, draws = grw_draw(random.PRNGKey(44), 100)
+        observations = loop_walk(random.key(44), 100)
+        final, draws = grw_draw(random.key(44), 100)
         np.testing.assert_allclose(draws, observations[:-1], rtol=0, atol=1e-5)
         np.testing.assert_allclose(final, observations[-1], rtol=0, atol=1e-5)
+
+    def test_positions_after_each_step_are_the_walk_without_its_start_plus_the_final(self):
+        """Chapter 4's admonition: jnp.append(walk[1:], final) is the position after each step."""
+        final, walk = grw_draw(random.key(44), 100)
+        after = jnp.append(walk[1:], final)
+        assert after.shape == (100,) and after[-1] == final
+        np.testing.assert_allclose(after, loop_walk(random.key(44), 100)[1:], rtol=0, atol=1e-5)
 
 
 SEEDS = [0, 44, 1234]
