@@ -1,5 +1,5 @@
 """Specification of dl_workshop.key_hygiene and dl_workshop.reproducibility,
-and of the JAX facts that chapters 10 to 12 rely on.
+and of the JAX facts that chapters 10 to 13 rely on.
 
 The facts are tested so that a JAX upgrade that changes one of them fails here,
 naming the fact, before a chapter's prose becomes wrong.
@@ -148,7 +148,7 @@ def test_draw_fingerprints_eager_jit_and_sharded_agree():
 
 
 def test_fresh_processes_with_two_devices_and_one_cpu_give_the_same_bits():
-    """Chapter 11's claim: the same key gives the same bits on one or two devices, any thread count."""
+    """Chapter 12's claim: the same key gives the same bits on one or two devices, any thread count."""
     found = in_fresh_processes(
         {"two devices": {"devices": 2, "one_cpu": False}, "one CPU": {"devices": 1, "one_cpu": True}},
         seed=2026, size=1000,
@@ -210,7 +210,7 @@ def test_bad_input_names_the_argument_and_the_value(call, error, message):
 
 
 class TestKeyReuseChecker:
-    """Chapter 10: what jax.debug_key_reuse(True) catches, and what it does not."""
+    """Chapter 11: what jax.debug_key_reuse(True) catches, and what it does not."""
 
     def test_catches_reuse_under_jit(self):
         with jax.debug_key_reuse(True), pytest.raises(KeyReuseError):
@@ -304,13 +304,13 @@ class TestKeyTypes:
             jax.vmap(random.uniform, in_axes=1)(random.split(random.key(0)))
 
     def test_seeds_keep_only_their_low_32_bits(self):
-        """Chapter 12: without jax_enable_x64, random.key(2**32) is random.key(0)."""
+        """Chapter 13: without jax_enable_x64, random.key(2**32) is random.key(0)."""
         assert not jax.config.jax_enable_x64
         assert jnp.array_equal(random.key_data(random.key(2**32)), random.key_data(random.key(0)))
 
 
 class TestThreefryPartitionable:
-    """Chapter 11: the flag whose default changed in JAX 0.5.0."""
+    """Chapter 12: the flag whose default changed in JAX 0.5.0."""
 
     def test_is_on_by_default(self):
         assert jax.config.jax_threefry_partitionable is True
@@ -344,7 +344,7 @@ class TestThreefryPartitionable:
 
 
 def test_stateful_rng_exists_and_its_nth_key_is_fold_in_of_n():
-    """Chapter 12: the experimental NumPy-style bridge, and how it makes its keys."""
+    """Chapter 13: the experimental NumPy-style bridge, and how it makes its keys."""
     from jax.experimental.random import stateful_rng
 
     rng = stateful_rng(42)
@@ -363,7 +363,7 @@ def test_stateful_rng_exists_and_its_nth_key_is_fold_in_of_n():
     [(2026, False), (2**96 - 1, False), (2**96, True), (0x8C3C010CB4754C905776BDAC5EE7501, True)],
 )
 def test_a_numpy_list_seed_is_a_spawned_child_when_the_seed_fills_the_pool(seed, collides):
-    """Chapter 12: default_rng([seed, i]) is SeedSequence(seed).spawn(...)[i] for seeds of 4+ words.
+    """Chapter 13: default_rng([seed, i]) is SeedSequence(seed).spawn(...)[i] for seeds of 4+ words.
 
     SeedSequence pads a seed shorter than its pool (4 words) with zeros only when it has a
     spawn key; [i, seed], the order NumPy's guide recommends, never matches a child of seed.
