@@ -6,7 +6,7 @@
 #   make serve   preview the built site on http://127.0.0.1:$(PORT)
 #   make clean   remove _build and .cache (compiled JAX programs, the Binder venv); keeps .venv
 #   make lock    regenerate both locks: requirements.txt, .binder/requirements.txt
-#   make versions  measure the book's values in many JAX releases (chapter 11)
+#   make versions  measure the book's values in many JAX releases (chapter 12)
 #   make bench   measure build, test and solution speed: _build/bench/report.md
 #   make site-tests  the built site in Chromium (make chromium installs it)
 #   make binder-test the chapters as Binder opens them, in JupyterLab (own venv)
@@ -115,7 +115,7 @@ nbval: $(STAMP)
 # Another CPU, simulated: nbval again, with XLA compiling for an older x86 CPU
 # (XLA_FLAGS=--xla_cpu_max_isa). AVX2 has fused multiply-add (FMA): every output
 # must equal the reference. AVX has none: on a CPU that has FMA, exactly the
-# cells tagged cpu-dependent must differ (tests/nbval_strict.py; chapter 11
+# cells tagged cpu-dependent must differ (tests/nbval_strict.py; chapter 12
 # explains why). A cap that takes nothing away from this CPU (AVX2 on one
 # without AVX-512) would repeat plain nbval: that run says so and stops.
 # JAX's compilation cache includes XLA_FLAGS in its keys; each instruction set
@@ -171,7 +171,7 @@ lock: $(STAMP)
 
 # Which JAX releases reproduce the book: its headline values measured in a
 # throwaway environment per release (scripts/jax_versions.py lists them and
-# why), written to dl_workshop/versions.json, which chapter 11 renders.
+# why), written to dl_workshop/versions.json, which chapter 12 renders.
 # Not part of `make test`: it downloads every release (uv keeps them in its cache).
 versions: $(STAMP)
 	$(BIN)/python scripts/jax_versions.py

@@ -3,7 +3,7 @@
 A chapter declares that a cell's output changes on a CPU without fused
 multiply-add by giving the cell the tag ``cpu-dependent`` (``make portability``
 checks that exactly those cells change). This extension turns the tag into a
-short note after the cell's output, linking to the section of chapter 11 that
+short note after the cell's output, linking to the section of chapter 12 that
 measures and explains it, so the note is never typed by hand and never missing.
 
 myst-nb marks a cell by its tags: its container has the class ``tag_<tag>``.
@@ -18,7 +18,7 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 
 TAG = "cpu-dependent"
-#: The label of the section that explains it (book/11-reproducibility-across-versions.md).
+#: The label of the section that explains it (book/12-reproducibility-across-versions.md).
 SECTION = "cpu-dependent-outputs"
 
 

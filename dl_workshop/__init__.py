@@ -8,7 +8,7 @@ Modules:
 - :mod:`dl_workshop.jax_idioms`: Gaussian random walks and the exercise solutions.
 - :mod:`dl_workshop.environment`: the versions a page was executed with.
 - :mod:`dl_workshop.versions`: the book's headline values in many JAX releases
-  (``make versions``), rendered as tables in chapter 11.
+  (``make versions``), rendered as tables in chapter 12.
 """
 
 __version__ = "0.1.0"

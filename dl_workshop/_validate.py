@@ -17,7 +17,7 @@ import numpy as np
 
 # The dtype of typed keys (random.key). JAX before 0.4.16 has no typed keys, only
 # legacy ones; the solutions still run there, for the version matrix
-# of chapter 11 (make versions), and no value has this placeholder dtype.
+# of chapter 12 (make versions), and no value has this placeholder dtype.
 PRNG_KEY_DTYPE = getattr(jax.dtypes, "prng_key", np.void)
 
 

@@ -719,7 +719,7 @@ def check_randomness_ex_5(fn: Callable[..., Any]) -> None:
            f"({', '.join(f'{c[1]} walks x {c[2]} steps' for c in EX5_CASES)}{flipped_note(EX5_CASES)}).")
 
 
-# --- Going further: key hygiene and reproducibility (chapters 10 to 12) ---------------
+# --- Going further: key hygiene and reproducibility (chapters 10 to 13) ---------------
 
 
 def run_without_key_reuse(call: Call) -> Any:
@@ -823,7 +823,7 @@ def hash_used(got: str, contents: Sequence[bytes]) -> str | None:
 
 
 def check_fingerprint(fn: Callable[..., Any]) -> None:
-    """Check an answer to the exercise of chapter 11, ``fn(x) -> hex digest``.
+    """Check an answer to the exercise of chapter 12, ``fn(x) -> hex digest``.
 
     The arrays include two with the same bytes but other dtypes, two with the
     same bytes but other shapes, a transposed (non-contiguous) array, a JAX array
@@ -908,7 +908,7 @@ WORKER_DRAWS_CASES = [(2026, [0, 1, 2, 3], 5, False), (0, [0], 1, False), (7, [1
 
 
 def check_worker_draws(fn: Callable[..., Any]) -> None:
-    """Check an answer to the exercise of chapter 12, ``fn(seed, worker_ids, num_draws) -> draws``."""
+    """Check an answer to the exercise of chapter 13, ``fn(seed, worker_ids, num_draws) -> draws``."""
     for seed, worker_ids, num_draws, flipped in WORKER_DRAWS_CASES:
         with case_flag(flipped) as flag:
             call = Call(fn, [("seed", seed, str(seed)), ("worker_ids", list(worker_ids), str(worker_ids)),

@@ -5,7 +5,7 @@ The solutions of the "Going further" exercises on keys:
 - :func:`fold_in_walk`: a walk whose step ``i`` uses ``random.fold_in(key, i)``,
   split in two so that no key is used twice (chapter 10);
 - :func:`worker_draws`: one independent stream per worker, made from a seed and
-  the worker's id with ``random.fold_in`` (chapter 12).
+  the worker's id with ``random.fold_in`` (chapter 13).
 
 Both are pure functions: the same arguments always give the same result, under
 ``jax.jit`` or not, with typed keys (``random.key``) or legacy ones

@@ -2,7 +2,7 @@
 
 - :func:`fingerprint`: the SHA-256 of an array's dtype, shape and bytes, so two
   results can be compared bit for bit by comparing two short strings
-  (the solution of the exercise of chapter 11);
+  (the solution of the exercise of chapter 12);
 - :func:`draw_fingerprints`: fingerprints of the same random draws made eagerly,
   under ``jax.jit`` and sharded over every device of this process;
 - :func:`in_fresh_processes`: the same, run in new Python processes with other
@@ -10,7 +10,7 @@
   before JAX starts;
 - :func:`on_two_cpus`: results computed by XLA for this CPU and for an older one
   without fused multiply-add (``--xla_cpu_max_isa``), to compare
-  (chapter 11), with :func:`ulp_distance` to measure how far apart they are.
+  (chapter 12), with :func:`ulp_distance` to measure how far apart they are.
 """
 
 from __future__ import annotations
@@ -236,7 +236,7 @@ def isa_cap(xla_flags: str | None) -> str | None:
 
 
 def cpu_results(seed: int, size: int, num_steps: int) -> dict[str, np.ndarray]:
-    """The results that chapter 11 compares between two CPUs, computed here.
+    """The results that chapter 12 compares between two CPUs, computed here.
 
     One key per result, split from ``random.key(seed)``:
 

@@ -5,7 +5,7 @@ whatever JAX is installed, with ``jax_threefry_partitionable`` as it is set.
 ``make versions`` (``scripts/jax_versions.py``) runs it in throwaway
 environments, one per JAX release and per setting of the flag, and writes the
 results, with their provenance, to ``versions.json`` beside this module.
-Chapter 11 renders that file with :func:`version_table`;
+Chapter 12 renders that file with :func:`version_table`;
 ``tests/test_canary.py`` recomputes the pinned release's rows and compares
 them with it.
 

@@ -5,7 +5,7 @@ environment (deleted afterwards; uv's download cache makes a second run
 quick), and dl_workshop.versions.measured_row() runs there twice, in new
 processes: with jax_threefry_partitionable at its default and flipped. The
 rows, with the provenance (the machine, the command, the versions of each
-environment), go to dl_workshop/versions.json, which chapter 11 renders and
+environment), go to dl_workshop/versions.json, which chapter 12 renders and
 tests/test_canary.py checks against the pinned JAX.
 
 Usage: python scripts/jax_versions.py [RELEASE ...]   (default: RELEASES)

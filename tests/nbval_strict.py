@@ -149,7 +149,7 @@ def undeclared(cell: IPyNbCell, compare):
             cell.comparison_traceback.append(
                 f"\nThis cell is not tagged '{CPU_TAG}', yet its outputs differ when XLA compiles "
                 f"for another CPU ({os.environ.get('XLA_FLAGS')}). If the difference is the expected "
-                "effect of fused multiply-add, tag the cell and say so on the page (chapter 11 explains it)."
+                "effect of fused multiply-add, tag the cell and say so on the page (chapter 12 explains it)."
             )
         else:
             cell.comparison_traceback.append(

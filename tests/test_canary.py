@@ -2,7 +2,7 @@
 
 The book prints random values, and nbval checks them against a fresh run, but
 both come from the same JAX. ``dl_workshop/versions.json`` (written by
-``make versions``, rendered in chapter 11) holds the book's headline values
+``make versions``, rendered in chapter 12) holds the book's headline values
 measured in many JAX releases. These tests recompute the pinned release's rows
 live and compare them with the file, so that a change in JAX's random stream
 (an upgrade, or the flag ``jax_threefry_partitionable`` flipped) fails loudly
@@ -64,7 +64,7 @@ def check_random_stream(matrix: dict[str, Any], partitionable: bool, expected_se
         fma_note = (
             f"\nThe file was measured on a CPU {'with' if measured_with_fma else 'without'} fused "
             f"multiply-add, and this CPU has {'it' if has_fma else 'none'}: normals and other float "
-            "transforms can differ in their last bits (chapter 11)."
+            "transforms can differ in their last bits (chapter 12)."
             if host_cpu_flags() and measured_with_fma != has_fma
             else ""
         )

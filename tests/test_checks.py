@@ -672,7 +672,7 @@ class TestCheckFoldInWalk:
                 "these are the positions before each step")
 
 
-# --- Going further: chapter 11, fingerprint -----------------------------------------
+# --- Going further: chapter 12, fingerprint -----------------------------------------
 
 import hashlib  # noqa: E402
 
@@ -753,7 +753,7 @@ class TestCheckFingerprint:
         assert len(message) < 500
 
 
-# --- Going further: chapter 12, worker_draws ----------------------------------------
+# --- Going further: chapter 13, worker_draws ----------------------------------------
 
 
 def workers_loop(seed, worker_ids, num_draws):

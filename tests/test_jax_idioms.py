@@ -86,7 +86,7 @@ def step_and_draw(position, key):
 
 
 class TestTheChaptersWalk:
-    """book/04-gaussian-random-walks.md (and chapter 11): the loop walk (key 44, 100 steps) vs grw_draw."""
+    """book/04-gaussian-random-walks.md (and chapter 12): the loop walk (key 44, 100 steps) vs grw_draw."""
 
     def test_draws_are_identical(self):
         keys = random.split(random.key(44), 100)
@@ -99,7 +99,7 @@ class TestTheChaptersWalk:
         assert jnp.array_equal(scan_draws, jnp.stack([random.normal(k) for k in keys]))
 
     def test_a_scan_that_returns_its_draws_sums_like_the_loop(self):
-        """Chapter 11: the rounded draw is added, as in the eager loop (on any CPU)."""
+        """Chapter 12: the rounded draw is added, as in the eager loop (on any CPU)."""
         _, (positions, _) = lax.scan(step_and_draw, 0.0, random.split(random.key(44), 100))
         assert jnp.array_equal(positions, loop_walk(random.key(44), 100)[:-1])
 

@@ -1,5 +1,5 @@
 """Specification of dl_workshop.key_hygiene and dl_workshop.reproducibility,
-and of the JAX facts that chapters 10 to 12 rely on.
+and of the JAX facts that chapters 10 to 13 rely on.
 
 The facts are tested so that a JAX upgrade that changes one of them fails here,
 naming the fact, before a chapter's prose becomes wrong.
@@ -148,7 +148,7 @@ def test_draw_fingerprints_eager_jit_and_sharded_agree():
 
 
 def test_fresh_processes_with_two_devices_and_one_cpu_give_the_same_bits():
-    """Chapter 11's claim: the same key gives the same bits on one or two devices, any thread count."""
+    """Chapter 12's claim: the same key gives the same bits on one or two devices, any thread count."""
     found = in_fresh_processes(
         {"two devices": {"devices": 2, "one_cpu": False}, "one CPU": {"devices": 1, "one_cpu": True}},
         seed=2026, size=1000,
@@ -210,7 +210,7 @@ def test_bad_input_names_the_argument_and_the_value(call, error, message):
 
 
 class TestKeyReuseChecker:
-    """Chapter 10: what jax.debug_key_reuse(True) catches, and what it does not."""
+    """Chapter 11: what jax.debug_key_reuse(True) catches, and what it does not."""
 
     def test_catches_reuse_under_jit(self):
         with jax.debug_key_reuse(True), pytest.raises(KeyReuseError):
@@ -263,6 +263,15 @@ class TestKeyReuseChecker:
             jitted = jax.jit(jax.vmap(walk, in_axes=(None, 0)))(random.key(1), jnp.arange(5))
         assert bool((walks == walks[0]).all()) and bool((jitted == jitted[0]).all())
 
+    def test_does_not_catch_a_key_both_split_and_folded(self):
+        """split(key)[0] and fold_in(key, 0) are one key, and neither call reuses `key`."""
+        key = random.key(6)
+        with jax.debug_key_reuse(True):
+            left, _ = random.split(key)
+            also_left = random.fold_in(key, 0)
+            assert jnp.array_equal(random.key_data(left), random.key_data(also_left))
+            assert random.normal(left) == random.normal(also_left)
+
 
 class TestKeyTypes:
     def test_typed_and_legacy_keys_give_the_same_draws(self):
@@ -280,14 +289,28 @@ class TestKeyTypes:
                 random.normal(legacy)
             random.normal(random.key(0))
 
+    def test_legacy_keys_allow_the_misuses_of_jep_9263_and_typed_keys_refuse_them(self):
+        """Chapter 10: indexing, arithmetic and transposing key buffers."""
+        legacy = random.PRNGKey(999)
+        assert jnp.array_equal(random.PRNGKey(legacy[1]), legacy)  # indexing gives the key back
+        assert (legacy + jnp.arange(3, dtype=legacy.dtype)[:, None]).shape == (3, 2)
+        assert jax.vmap(random.uniform, in_axes=1)(random.split(random.PRNGKey(0))).shape == (2,)
+        typed = random.key(999)
+        with pytest.raises(IndexError):
+            typed[1]
+        with pytest.raises(TypeError, match="add does not accept dtypes key"):
+            typed + 1
+        with pytest.raises(ValueError, match="map its argument along axis 1"):
+            jax.vmap(random.uniform, in_axes=1)(random.split(random.key(0)))
+
     def test_seeds_keep_only_their_low_32_bits(self):
-        """Chapter 12: without jax_enable_x64, random.key(2**32) is random.key(0)."""
+        """Chapter 13: without jax_enable_x64, random.key(2**32) is random.key(0)."""
         assert not jax.config.jax_enable_x64
         assert jnp.array_equal(random.key_data(random.key(2**32)), random.key_data(random.key(0)))
 
 
 class TestThreefryPartitionable:
-    """Chapter 11: the flag whose default changed in JAX 0.5.0."""
+    """Chapter 12: the flag whose default changed in JAX 0.5.0."""
 
     def test_is_on_by_default(self):
         assert jax.config.jax_threefry_partitionable is True
@@ -321,7 +344,7 @@ class TestThreefryPartitionable:
 
 
 def test_stateful_rng_exists_and_its_nth_key_is_fold_in_of_n():
-    """Chapter 12: the experimental NumPy-style bridge, and how it makes its keys."""
+    """Chapter 13: the experimental NumPy-style bridge, and how it makes its keys."""
     from jax.experimental.random import stateful_rng
 
     rng = stateful_rng(42)
@@ -333,6 +356,22 @@ def test_stateful_rng_exists_and_its_nth_key_is_fold_in_of_n():
     a, b = again.normal(), again.normal()
     assert a != b  # the state moves on between calls
     assert a == stateful_rng(42).normal()  # and the same seed starts the same sequence
+
+
+@pytest.mark.parametrize(
+    ("seed", "collides"),
+    [(2026, False), (2**96 - 1, False), (2**96, True), (0x8C3C010CB4754C905776BDAC5EE7501, True)],
+)
+def test_a_numpy_list_seed_is_a_spawned_child_when_the_seed_fills_the_pool(seed, collides):
+    """Chapter 13: default_rng([seed, i]) is SeedSequence(seed).spawn(...)[i] for seeds of 4+ words.
+
+    SeedSequence pads a seed shorter than its pool (4 words) with zeros only when it has a
+    spawn key; [i, seed], the order NumPy's guide recommends, never matches a child of seed.
+    """
+    child = np.random.SeedSequence(seed).spawn(3)[2]
+    state = child.generate_state(4)
+    assert np.array_equal(np.random.SeedSequence([seed, 2]).generate_state(4), state) == collides
+    assert not np.array_equal(np.random.SeedSequence([2, seed]).generate_state(4), state)
 
 
 def test_a_long_worker_ids_list_is_not_echoed_in_full():

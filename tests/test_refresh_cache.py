@@ -40,5 +40,5 @@ def test_a_module_s_data_file_counts_as_the_module(tmp_path):
 
 def test_the_instructors_page_is_read_again_with_the_chapter_it_pastes_from():
     page = (ROOT / "book" / "instructors.md").read_text()
-    assert refresh_cache.pasted_from(page) == {"11-reproducibility-across-versions.md"}
+    assert refresh_cache.pasted_from(page) == {"12-reproducibility-across-versions.md"}
     assert refresh_cache.pasted_from("{glue:text}`02-prng-keys.md::jax_a`") == {"02-prng-keys.md"}

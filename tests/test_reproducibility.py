@@ -1,4 +1,4 @@
-"""Specification of dl_workshop.reproducibility's comparison across CPUs (chapter 11).
+"""Specification of dl_workshop.reproducibility's comparison across CPUs (chapter 12).
 
 The facts that the chapter's section "Another CPU: where exactness ends" explains
 are tested here, so that a JAX upgrade that changes one of them fails, naming

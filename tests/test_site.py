@@ -452,7 +452,7 @@ def test_solutions_are_hidden_until_their_toggle_is_clicked(visits):
 
 
 def test_every_cpu_dependent_cell_shows_a_note_linking_to_its_explanation(visits):
-    explained = "11-reproducibility-across-versions.html#cpu-dependent-outputs"
+    explained = "12-reproducibility-across-versions.html#cpu-dependent-outputs"
     problems, notes = [], 0
     for page_name, (wide, phone) in visits.items():
         source = source_of(page_name)
