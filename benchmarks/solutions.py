@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -49,7 +48,7 @@ import numpy as np
 from jax import lax, random
 
 from dl_workshop import jax_idioms
-from dl_workshop.performance import Timing, time_call, walks_numpy
+from dl_workshop.performance import time_call, time_calls, walks_numpy
 from dl_workshop.reproducibility import ISA_WITHOUT_FMA, cpu_environment, host_cpu_flags, on_x86
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -337,31 +336,6 @@ def check_same_draws(name: str, label: str) -> str:
     return f"checked in a fresh process without FMA (--xla_cpu_max_isa={ISA_WITHOUT_FMA})"
 
 
-def time_alternately(calls: dict[str, tuple], repeat: int = REPEAT) -> dict[str, tuple[Timing, float]]:
-    """Time each call once (compiling), then ``repeat`` rounds of all of them in turn.
-
-    Returns, for each call, its :class:`Timing` (first call, best wall-clock
-    time of the later calls) and its best CPU time (every thread of this
-    process). Taking turns means that a burst of load from other processes
-    slows all of them alike; CPU time leaves out the time spent waiting for a
-    core, so on a shared machine it is the steadier measure of the work done.
-    """
-    first = {}
-    for name, fn_and_args in calls.items():
-        start = time.perf_counter()
-        jax.block_until_ready(call(fn_and_args))
-        first[name] = time.perf_counter() - start
-    wall = {name: float("inf") for name in calls}
-    cpu = dict(wall)
-    for _ in range(repeat):
-        for name, fn_and_args in calls.items():
-            start, start_cpu = time.perf_counter(), time.process_time()
-            jax.block_until_ready(call(fn_and_args))
-            wall[name] = min(wall[name], time.perf_counter() - start)
-            cpu[name] = min(cpu[name], time.process_time() - start_cpu)
-    return {name: (Timing(first_call=first[name], run=wall[name]), cpu[name]) for name in calls}
-
-
 def describe_size(size: Any, unit: str) -> str:
     parts = size if isinstance(size, tuple) else (size,)
     return f"{' x '.join(f'{part:,}' for part in parts)} {unit}"
@@ -375,11 +349,11 @@ def measure(loop_course: bool = True, repeat: int = REPEAT) -> list[dict[str, An
     rows = []
     for name, case in CASES.items():
         for label, size in case.sizes.items():
-            timings = time_alternately(
+            # Solution, floor and NumPy take turns: a burst of load slows all three alike.
+            timings = time_calls(
                 {"solution": case.solution(size), "floor": case.floor(size), "numpy": case.numpy(size)}, repeat
             )
-            (solution, solution_cpu), (floor, floor_cpu), (numpy_timing, _) = (
-                timings["solution"], timings["floor"], timings["numpy"])
+            solution, floor, numpy_timing = timings["solution"], timings["floor"], timings["numpy"]
             row = {
                 "solution": name,
                 "size": label,
@@ -391,9 +365,9 @@ def measure(loop_course: bool = True, repeat: int = REPEAT) -> list[dict[str, An
                 "jax_compile_s": solution.compile,
                 "floor_run_s": floor.run,
                 "solution_over_floor": solution.run / floor.run,
-                "jax_cpu_s": solution_cpu,
-                "floor_cpu_s": floor_cpu,
-                "solution_over_floor_cpu": solution_cpu / floor_cpu,
+                "jax_cpu_s": solution.cpu,
+                "floor_cpu_s": floor.cpu,
+                "solution_over_floor_cpu": solution.cpu / floor.cpu,
                 "numpy_run_s": numpy_timing.run,
                 "jax_over_numpy": solution.run / numpy_timing.run,
             }
