@@ -391,7 +391,9 @@ def section(rows: list[dict[str, Any]]) -> list[str]:
         "",
         f"Target: solution / floor ≤ {TARGET} at large size. The floor is the time JAX's own samplers take to "
         "make the same draws from the same keys (listed under the table), with nothing around them. NumPy draws other "
-        "numbers (PCG64 bits, a ziggurat for normals) and is shown as information. "
+        "numbers (PCG64 bits, a ziggurat for normals) and is shown as information. A ratio below 1 means that "
+        "the solution makes its draws faster than one plain call of the samplers does: the floor is that call, "
+        "not a proven lower bound. "
         f"Each time is the best of {REPEAT} wall-clock times after a first (compiling) call; solution, floor and "
         "NumPy take turns. On a shared machine wall-clock times include waiting for a core: the ratio of CPU times "
         "(every thread of the process), which leaves the waiting out, is shown beside it.",
