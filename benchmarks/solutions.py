@@ -13,9 +13,10 @@ At every size, :func:`check_same_draws` asserts that the floor's draws are the
 very draws the solution makes: the solution's outputs are rebuilt from the
 floor's draws and must equal them bit for bit. Where the solution fuses the last
 multiplication of a normal draw with the arithmetic that follows (a fused
-multiply-add, FMA: chapter 11), its draws are never rounded on their own on a
-CPU with FMA; the check then runs in a fresh process whose XLA compiles for a
-CPU without FMA (``--xla_cpu_max_isa=AVX``), where they are.
+multiply-add, FMA: see the book's section "Another CPU: where exactness
+ends"), its draws are never rounded on their own on a CPU with FMA; the check
+then runs in a fresh process whose XLA compiles for a CPU without FMA
+(``--xla_cpu_max_isa=AVX``), where they are.
 
 The eager loop of the seed is timed at course size only (at large size it would
 take hours). NumPy's fastest implementation of the same computation is timed at
