@@ -77,6 +77,9 @@ def walks_key_per_walk(key: jax.Array, num_walks: int, num_steps: int) -> jax.Ar
 
     Walk ``w`` is made from the ``w``-th of ``random.split(key, num_walks)`` alone:
     it can be made again without the others, whatever ``num_walks`` is.
+
+    >>> walks_key_per_walk(random.key(0), 3, 5).shape
+    (3, 5)
     """
     draws = jax.vmap(lambda walk_key: random.normal(walk_key, (num_steps,)))(random.split(key, num_walks))
     return positions_before_each_step(draws)
@@ -88,6 +91,9 @@ def walks_one_key(key: jax.Array, num_walks: int, num_steps: int) -> jax.Array:
 
     Each walk depends on the shape of the batch: with another ``num_steps``, the
     same key gives other walks (all but the first).
+
+    >>> walks_one_key(random.key(0), 3, 5).shape
+    (3, 5)
     """
     return positions_before_each_step(random.normal(key, (num_walks, num_steps)))
 
