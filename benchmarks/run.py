@@ -102,22 +102,8 @@ def report(build_results: dict, solution_rows: list[dict], page_rows: list[dict]
         "Floor per page (s): "
         + ", ".join(f"{Path(p).name} {s:.1f}" for p, s in build_results["floor_per_page_s"].items()),
         "",
-        "## Solutions",
-        "",
-        "| solution | size | JAX run | JAX compile | NumPy run | JAX / NumPy | eager loop | loop / JAX |",
-        "|---|---|---|---|---|---|---|---|",
     ]
-    for row in solution_rows:
-        loop = f"{row['loop_run_s'] * 1e3:.1f} ms | {row['loop_over_jax']:.0f}x" if "loop_run_s" in row else "– | –"
-        lines.append(
-            f"| {row['solution']} | {row['n']} | {row['jax_run_s'] * 1e3:.2f} ms | {row['jax_compile_s'] * 1e3:.0f} ms"
-            f" | {row['numpy_run_s'] * 1e3:.2f} ms | {row['jax_over_numpy']:.2f} | {loop} |"
-        )
-    lines += [
-        "",
-        "Targets: loop / JAX ≥ 100 at course size; JAX / NumPy ≤ 1.5 at large size. "
-        "All times are the best of several runs after a first (compiling) call.",
-    ]
+    lines += solutions.section(solution_rows)
     lines += page_section(page_rows)
     return "\n".join(lines) + "\n"
 

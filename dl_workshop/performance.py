@@ -1,11 +1,21 @@
-"""Five ways to compute many Gaussian random walks, and how to time them fairly.
+"""Seven ways to compute many Gaussian random walks, and how to time them fairly.
 
-All the JAX versions use the same keys and draws as :func:`grw_draw`: walk
-``w`` uses the ``w``-th of ``random.split(key, num_walks)``, split again into
-one key per step. They return the same array, shape ``(num_walks, num_steps)``,
-holding the position before each step (so column 0 is all zeros); they agree
-exactly or to float32 round-off. The NumPy version draws other numbers (from a
-``Generator``) with the same distribution.
+Every version returns an array of shape ``(num_walks, num_steps)`` holding the
+position before each step (so column 0 is all zeros), as :func:`grw_draw` does.
+They differ in how many keys they make:
+
+- **one key per draw** (:func:`walks_python_loop`, :func:`walks_scan`,
+  :func:`walks_vmap_scan`, :func:`walks_vmap_cumsum`): the keys and draws of
+  :func:`grw_draw`. Walk ``w`` uses the ``w``-th of ``random.split(key, num_walks)``,
+  split again into one key per step. These four agree exactly or to float32
+  round-off.
+- **one key per walk** (:func:`walks_key_per_walk`): walk ``w`` draws all its
+  steps at once from the ``w``-th of ``random.split(key, num_walks)``.
+- **one key for all** (:func:`walks_one_key`): one call,
+  ``random.normal(key, (num_walks, num_steps))``.
+
+The last two draw other numbers than :func:`grw_draw`, with the same
+distribution; so does :func:`walks_numpy`, from a NumPy ``Generator``.
 """
 
 from __future__ import annotations
@@ -54,13 +64,49 @@ def walks_vmap_scan(key: jax.Array, num_walks: int, num_steps: int) -> jax.Array
 
 @partial(jax.jit, static_argnums=(1, 2))
 def walks_vmap_cumsum(key: jax.Array, num_walks: int, num_steps: int) -> jax.Array:
-    """All draws at once with ``vmap``, then a running sum (``cumsum``), compiled."""
+    """One key per draw, all draws at once with ``vmap``, then a running sum, compiled."""
+    draws = jax.vmap(lambda walk_key: jax.vmap(random.normal)(random.split(walk_key, num_steps)))(
+        random.split(key, num_walks)
+    )
+    return positions_before_each_step(draws)
 
-    def one_walk(walk_key: jax.Array) -> jax.Array:
-        draws = jax.vmap(random.normal)(random.split(walk_key, num_steps))
-        return jnp.concatenate([jnp.zeros(1), jnp.cumsum(draws)[:-1]])
 
-    return jax.vmap(one_walk)(random.split(key, num_walks))
+@partial(jax.jit, static_argnums=(1, 2))
+def walks_key_per_walk(key: jax.Array, num_walks: int, num_steps: int) -> jax.Array:
+    """One key per walk: each walk's draws in one call, then a running sum, compiled.
+
+    Walk ``w`` is made from the ``w``-th of ``random.split(key, num_walks)`` alone:
+    it can be made again without the others, whatever ``num_walks`` is.
+
+    >>> walks_key_per_walk(random.key(0), 3, 5).shape
+    (3, 5)
+    """
+    draws = jax.vmap(lambda walk_key: random.normal(walk_key, (num_steps,)))(random.split(key, num_walks))
+    return positions_before_each_step(draws)
+
+
+@partial(jax.jit, static_argnums=(1, 2))
+def walks_one_key(key: jax.Array, num_walks: int, num_steps: int) -> jax.Array:
+    """One key for all the draws, ``random.normal(key, shape)``, then a running sum, compiled.
+
+    Each walk depends on the shape of the batch: with another ``num_steps``, the
+    same key gives other walks (all but the first).
+
+    >>> walks_one_key(random.key(0), 3, 5).shape
+    (3, 5)
+    """
+    return positions_before_each_step(random.normal(key, (num_walks, num_steps)))
+
+
+def positions_before_each_step(draws: jax.Array) -> jax.Array:
+    """The running sum of ``draws`` along the last axis, shifted one step: the
+    position before each step of walks that start at 0.
+
+    >>> positions_before_each_step(jnp.array([[1.0, 2.0, 3.0]])).tolist()
+    [[0.0, 1.0, 3.0]]
+    """
+    start = jnp.zeros_like(draws[..., :1])
+    return jnp.concatenate([start, jnp.cumsum(draws[..., :-1], axis=-1)], axis=-1)
 
 
 def walks_numpy(seed: int, num_walks: int, num_steps: int) -> np.ndarray:
@@ -71,12 +117,66 @@ def walks_numpy(seed: int, num_walks: int, num_steps: int) -> np.ndarray:
     return walks
 
 
+def compare_times(ratio: float) -> str:
+    """Words for ``ratio``, one time divided by another, in a sentence "A takes ... B".
+
+    >>> compare_times(2.345)
+    '2.3 times as long as'
+    >>> compare_times(1.03)
+    'about as long as'
+    >>> compare_times(0.4)
+    'only 0.40 times as long as'
+    """
+    if ratio >= 1.05:
+        return f"{ratio:.1f} times as long as"
+    if ratio > 1 / 1.05:
+        return "about as long as"
+    return f"only {ratio:.2f} times as long as"
+
+
+def loglog_slope(sizes: Any, times: Any) -> float:
+    """The slope of the least-squares line through ``(log size, log time)``.
+
+    A slope of 1 means time proportional to size; below 1, time grows more
+    slowly than size (a fixed cost per call still counts); above 1, faster.
+
+    >>> round(loglog_slope([10, 100, 1000], [2e-3, 2e-2, 2e-1]), 6)
+    1.0
+    """
+    return float(np.polyfit(np.log(sizes), np.log(times), 1)[0])
+
+
+def describe_slopes(low: float, high: float) -> str:
+    """Words for fitted log-log slopes that range from ``low`` to ``high``.
+
+    >>> describe_slopes(0.93, 1.04)
+    'all close to 1: time grows in proportion to the number of draws'
+    >>> describe_slopes(0.55, 0.8)
+    'all below 1: time grows more slowly than the number of draws, so a fixed cost per call still counts at these sizes'
+    """
+    if low >= 0.9 and high <= 1.1:
+        return "all close to 1: time grows in proportion to the number of draws"
+    if high < 1:
+        return ("all below 1: time grows more slowly than the number of draws, "
+                "so a fixed cost per call still counts at these sizes")
+    if low > 1:
+        return "all above 1: time grows faster than the number of draws at these sizes"
+    return ("on both sides of 1: some methods grow more slowly than the number of draws "
+            "(a fixed cost per call still counts), others faster")
+
+
 @dataclass(frozen=True)
 class Timing:
-    """Seconds for the first call (compilation included) and the best of the later calls."""
+    """Seconds for the first call (compilation included) and the best of the later calls.
+
+    ``cpu``, when measured, is the best CPU time of the later calls: the time
+    every thread of this process computed, without the time spent waiting for
+    a core that other processes held.
+    """
 
     first_call: float
     run: float
+    cpu: float | None = None
 
     @property
     def compile(self) -> float:
@@ -91,15 +191,36 @@ def time_call(fn: Callable[..., Any], *args: Any, repeat: int = 5) -> Timing:
     >>> timing.run <= timing.first_call + 1.0
     True
     """
-    start = time.perf_counter()
-    jax.block_until_ready(fn(*args))
-    first = time.perf_counter() - start
-    runs = []
-    for _ in range(repeat):
+    return time_calls({"call": (fn, *args)}, repeat=repeat)["call"]
+
+
+def time_calls(calls: dict[str, tuple[Any, ...]], repeat: int = 5) -> dict[str, Timing]:
+    """Time several calls ``(fn, *args)`` against each other, waiting for JAX's results.
+
+    Each call runs once (compiling, if it is a new ``jax.jit`` call), then
+    ``repeat`` rounds run every call in turn, and each keeps its best time. On
+    a shared machine, taking turns means that a burst of work from other
+    processes slows all the calls alike, rather than only the one that
+    happened to run then.
+
+    >>> timings = time_calls({"sum": (np.sum, np.ones(1000)), "max": (np.max, np.ones(1000))}, repeat=3)
+    >>> sorted(timings), timings["sum"].run <= timings["sum"].first_call + 1.0
+    (['max', 'sum'], True)
+    """
+    first = {}
+    for name, (fn, *args) in calls.items():
         start = time.perf_counter()
         jax.block_until_ready(fn(*args))
-        runs.append(time.perf_counter() - start)
-    return Timing(first_call=first, run=min(runs))
+        first[name] = time.perf_counter() - start
+    run = {name: float("inf") for name in calls}
+    cpu = dict(run)
+    for _ in range(repeat):
+        for name, (fn, *args) in calls.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            jax.block_until_ready(fn(*args))
+            run[name] = min(run[name], time.perf_counter() - start)
+            cpu[name] = min(cpu[name], time.process_time() - start_cpu)
+    return {name: Timing(first_call=first[name], run=run[name], cpu=cpu[name]) for name in calls}
 
 
 def machine() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Specification of dl_workshop.performance: five ways to compute the same walks."""
+"""Specification of dl_workshop.performance: seven ways to compute many walks, and their timing."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ from jax import random
 from dl_workshop.jax_idioms import grw_draw
 from dl_workshop.performance import (
     Timing,
+    compare_times,
+    loglog_slope,
     machine,
+    positions_before_each_step,
     time_call,
+    time_calls,
+    walks_key_per_walk,
     walks_numpy,
+    walks_one_key,
     walks_python_loop,
     walks_scan,
     walks_vmap_cumsum,
@@ -38,6 +44,39 @@ def test_jax_versions_agree_with_the_loop_to_round_off(fn):
     np.testing.assert_allclose(result, walks_python_loop(KEY, 3, 40), rtol=0, atol=1e-5)
 
 
+def test_one_key_per_walk_sums_each_walk_keys_draws():
+    walks = np.asarray(walks_key_per_walk(KEY, 3, 40))
+    assert walks.shape == (3, 40)
+    for row, k in zip(walks, random.split(KEY, 3)):
+        expected = np.concatenate([[0.0], np.cumsum(np.asarray(random.normal(k, (40,))))[:-1]])
+        np.testing.assert_allclose(row, expected, rtol=0, atol=1e-5)
+
+
+def test_one_key_for_all_sums_one_batch_of_draws():
+    walks = np.asarray(walks_one_key(KEY, 3, 40))
+    expected = np.cumsum(np.asarray(random.normal(KEY, (3, 40))), axis=1)
+    np.testing.assert_allclose(walks[:, 1:], expected[:, :-1], rtol=0, atol=1e-5)
+    assert np.all(walks[:, 0] == 0)
+
+
+def test_positions_start_at_zero_and_add_every_draw_but_the_last():
+    draws = np.arange(1.0, 7.0, dtype=np.float32).reshape(2, 3)
+    assert np.asarray(positions_before_each_step(draws)).tolist() == [[0, 1, 3], [0, 4, 9]]
+
+
+@pytest.mark.parametrize(("ratio", "words"), [
+    (3.14159, "3.1 times as long as"), (1.0, "about as long as"), (0.96, "about as long as"),
+    (0.5, "only 0.50 times as long as"),
+])
+def test_compare_times_words_follow_the_ratio(ratio, words):
+    assert compare_times(ratio) == words
+
+
+def test_loglog_slope_of_a_power_law_is_its_exponent():
+    sizes = np.array([10.0, 100.0, 1000.0])
+    assert loglog_slope(sizes, 3e-6 * sizes**0.8) == pytest.approx(0.8)
+
+
 def test_numpy_walks_start_at_zero_and_are_reproducible_from_their_seed():
     walks = walks_numpy(0, 5, 30)
     assert walks.shape == (5, 30)
@@ -50,6 +89,15 @@ def test_time_call_separates_compilation_from_running():
     assert isinstance(timing, Timing)
     assert 0 < timing.run <= timing.first_call
     assert timing.compile == pytest.approx(timing.first_call - timing.run)
+
+
+def test_time_calls_times_every_call_and_keeps_compilation_apart():
+    calls = {"scan": (walks_vmap_scan, KEY, 2, 9), "cumsum": (walks_vmap_cumsum, KEY, 2, 9)}  # new shapes
+    timings = time_calls(calls, repeat=2)
+    assert sorted(timings) == ["cumsum", "scan"]
+    for timing in timings.values():
+        assert 0 < timing.run <= timing.first_call
+        assert timing.cpu is not None and timing.cpu >= 0
 
 
 def test_machine_names_the_hardware_and_versions():
