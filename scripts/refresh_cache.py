@@ -57,6 +57,16 @@ def module_hashes(package: Path) -> dict[str, str]:
     }
 
 
+def page_of(uri: str) -> Path | None:
+    """This checkout's chapter that a cache record names, if it still exists.
+
+    A record names the page by its absolute path when it was executed, which may
+    be another checkout's (the repository moved, or its _build was copied).
+    """
+    page = ROOT / "book" / Path(uri).name
+    return page if page.exists() else None
+
+
 def main(build: Path) -> None:
     record = build / ".dl_workshop-hashes.json"
     hashes = module_hashes(PACKAGE)
@@ -72,14 +82,14 @@ def main(build: Path) -> None:
         cache = get_cache(cache_dir)
         executed_again = set()
         for cached in cache.list_cache_records():
-            page = Path(cached.uri)
-            if page.exists() and modules_used(page.read_text()) & affected:
+            page = page_of(cached.uri)
+            if page and modules_used(page.read_text()) & affected:
                 print(f"dl_workshop changed ({', '.join(sorted(changed))}): re-executing {page.relative_to(ROOT)}")
                 cache.remove_cache(cached.pk)
                 page.touch()
                 executed_again.add(page.name)
         # A page that pastes what another one glued (instructors.md shows chapter
-        # 11's table) is read again with it: Sphinx would keep the old paste.
+        # 12's table) is read again with it: Sphinx would keep the old paste.
         for page in (ROOT / "book").glob("*.md"):
             if pasted_from(page.read_text()) & executed_again:
                 print(f"re-reading {page.relative_to(ROOT)}, which pastes from a page executed again")

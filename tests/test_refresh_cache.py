@@ -42,3 +42,9 @@ def test_the_instructors_page_is_read_again_with_the_chapter_it_pastes_from():
     page = (ROOT / "book" / "instructors.md").read_text()
     assert refresh_cache.pasted_from(page) == {"12-reproducibility-across-versions.md"}
     assert refresh_cache.pasted_from("{glue:text}`02-prng-keys.md::jax_a`") == {"02-prng-keys.md"}
+
+
+def test_a_cache_record_made_in_another_checkout_names_this_checkout_s_page():
+    """After the repository moved, or its _build was copied, records name the old path."""
+    assert refresh_cache.page_of("/elsewhere/book/02-prng-keys.md") == ROOT / "book" / "02-prng-keys.md"
+    assert refresh_cache.page_of("/elsewhere/book/no-such-page.md") is None
