@@ -4,7 +4,8 @@
 #   make test    set up .venv (pinned) and run every test (unit, build, nbval,
 #                site in a browser, Binder), in parallel where they allow it
 #   make serve   preview the built site on http://127.0.0.1:$(PORT)
-#   make clean   remove _build and .cache (compiled JAX programs, the Binder venv); keeps .venv
+#   make clean   remove _build, .cache (compiled JAX programs, the Binder venv) and the
+#                learner notebooks (book/*.ipynb); keeps .venv
 #   make lock    regenerate both locks: requirements.txt, .binder/requirements.txt
 #   make versions  measure the book's values in many JAX releases (chapter 12)
 #   make bench   measure build, test and solution speed: _build/bench/report.md
@@ -52,8 +53,11 @@ NBVAL_FLAGS := -p tests.nbval_strict --nbval --nbval-current-env \
 # Pages that use a changed module of dl_workshop are executed again first
 # (the execution cache alone only notices changed code cells). Pages are read,
 # and so executed, in parallel, one per core (scripts/jb_build.py says how).
+# The learner notebooks come first (book/*.ipynb, for Binder): the theme links
+# a page's Binder button to its notebook when that file exists.
 define build_site
 	@mkdir -p _build
+	@$(BIN)/python scripts/learner_notebooks.py
 	@$(BIN)/python scripts/refresh_cache.py _build
 	@set -o pipefail; $(BIN)/python scripts/jb_build.py . $(1) $(JB_FLAGS) 2>&1 | tee _build/build.log || { \
 	  echo; echo "==== The build failed. What went wrong (full log: _build/build.log): ===="; \
@@ -143,9 +147,9 @@ chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-# Binder, simulated: a venv installs .binder/requirements.txt and runs
-# .binder/postBuild (made again only when those change; kept in .cache/binder),
-# then every chapter is opened in JupyterLab at its launch link's path, run,
+# Binder, simulated: a venv installs .binder/requirements.txt (made again only
+# when that changes; kept in .cache/binder), .binder/postBuild makes the learner
+# notebooks, then each is opened in JupyterLab at its launch link's path, run,
 # and checked (screenshots in _build/screenshots). Two JupyterLabs, each with
 # half the chapters. Needs no built site.
 binder-test: $(STAMP) chromium
@@ -160,7 +164,7 @@ serve:
 	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
 clean:
-	rm -rf _build .cache
+	rm -rf _build .cache book/*.ipynb
 
 # Both locks: the developers' (everything), then the learner's for Binder
 # (.binder/requirements.in), with every version taken from the first.

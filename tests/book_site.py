@@ -11,6 +11,8 @@ from pathlib import Path
 import jupytext
 import yaml
 
+from scripts import learner_notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
@@ -28,33 +30,24 @@ CHROMIUM_ARGS = [
 
 
 def toc_files(toc: dict | None = None) -> list[str]:
-    """Every file of the table of contents, in order: root, parts, chapters, sections."""
-    toc = toc if toc is not None else yaml.safe_load((ROOT / "_toc.yml").read_text())
-    found = [toc["root"]] if "root" in toc else []
-
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            if "file" in entry:
-                found.append(entry["file"])
-            for key in ("parts", "chapters", "sections"):
-                walk(entry.get(key, []))
-
-    for key in ("parts", "chapters", "sections"):
-        walk(toc.get(key, []))
-    return found
+    """Every file of the table of contents (``_toc.yml`` unless given), in order."""
+    return learner_notebooks.toc_files(toc if toc is not None else yaml.safe_load((ROOT / "_toc.yml").read_text()))
 
 
 def launch_path(config: dict, source: str) -> str:
     """The ``urlpath`` of a chapter's Binder link, built like sphinx-book-theme builds it.
 
     ``lab/tree/`` (``launch_buttons.notebook_interface: jupyterlab``), then
-    ``repository.path_to_book``, then ``source``: the chapter's path in the
-    book, with the suffix of its source file.
+    ``repository.path_to_book``, then the chapter's learner notebook: its path
+    in the book with the suffix ``.ipynb``. (The theme links the ``.ipynb``
+    beside a page's source when that file exists as the book is built;
+    scripts/learner_notebooks.py writes one for every page with code cells.)
     """
     interface = config.get("launch_buttons", {}).get("notebook_interface", "classic")
     tree = "lab/tree" if interface == "jupyterlab" else "tree"
     book = (config.get("repository", {}).get("path_to_book") or "").strip("/")
-    return "/".join(part for part in (tree, book, source) if part)
+    notebook = Path(source).with_suffix(".ipynb").as_posix()
+    return "/".join(part for part in (tree, book, notebook) if part)
 
 
 def source_file(name: str) -> Path:

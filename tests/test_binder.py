@@ -1,32 +1,46 @@
-"""Binder, simulated: every chapter opens as a notebook and runs, as learners get it.
+"""Binder, simulated: every chapter opens as a notebook, runs, and reads like the site.
 
 A chapter's Binder button builds an image of the repository with repo2docker
-and opens ``lab/tree/<chapter>.md`` in JupyterLab. This test does the same on
-this machine, without Docker or network (apart from the package index):
+and opens ``lab/tree/<chapter>.ipynb`` in JupyterLab: the chapter's learner
+notebook, which ``.binder/postBuild`` makes from the chapter's MyST markdown
+(scripts/learner_notebooks.py). This test does the same on this machine,
+without Docker or network (apart from the package index):
 
 1. a copy of the repository: the files git tracks or would track (``git
-   ls-files -co --exclude-standard``), so no ``.venv`` or ``_build``;
+   ls-files -co --exclude-standard``), so no ``.venv``, ``_build`` or learner
+   notebooks;
 2. a new virtual environment, where ``pip install -r <config dir>/requirements.txt``
    runs from the copy's root, then ``<config dir>/postBuild``, with that
    environment first on PATH, as repo2docker runs them (the config dir is
    found with repo2docker's rule: ``.binder/``, else ``binder/``, else the root).
-   Like Binder's image, it is made again only when what it is made from
-   changes (the config dir, ``requirements.txt``, ``pyproject.toml``, the
-   Python): it lives in ``.cache/binder/`` between runs;
+   Like Binder's image, whose installed packages are a layer reused while the
+   files they come from stay the same, the environment is made again only
+   when what it is made from changes (the config dir, ``requirements.txt``,
+   ``pyproject.toml``, the Python): it lives in ``.cache/binder/`` between runs.
+   postBuild runs again whenever the copy changes, as it runs in every image;
 3. that environment's JupyterLab on 127.0.0.1, with an empty home: no saved
    workspace and no user settings, like a new Binder container (one per
    pytest-xdist process: the Makefile runs two, each taking half the chapters);
+   one setting is added, which changes when JupyterLab draws a cell, not how:
+   every cell is drawn when the notebook opens, not when it is scrolled to,
+   so that the test can read all of them;
 4. Debian's Chromium (Playwright) opening every chapter of ``_toc.yml`` that has
    code cells at the path of its Binder link, checking that it opened as a
    notebook (not in the text editor), running all cells from the Run menu, and
-   checking that every cell ran, in order, with no error.
+   checking that every cell ran, in order, with no error; then that the prose
+   reads like the site's: no MyST syntax left raw in any rendered markdown
+   cell, every number the site glues into a sentence shown in that sentence
+   (the value the notebook's own cells glued, formatted by myst-nb as the site
+   formats it; nbval proves the site's glued values are those a run gives),
+   and every exercise's checker called and passing.
 
 The path opened is derived from ``_config.yml`` the way sphinx-book-theme
 builds the button (``tests.book_site.launch_path``); tests/test_site.py checks
 that every built page's Binder link has exactly that path. This test needs no
 built site, so ``make test`` runs it while the book builds. Screenshots of every
-notebook after its run: ``_build/screenshots/binder-<chapter>.png``; a summary
-of every run: ``_build/screenshots/binder-report.json``.
+notebook after its run, at its first sentence with a glued number:
+``_build/screenshots/binder-<chapter>.png``; a summary of every run:
+``_build/screenshots/binder-report.json``.
 
 ``make binder-test`` runs it; ``make test`` runs it beside the unit tests.
 """
@@ -51,6 +65,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import filelock
+import nbformat
 import pytest
 import yaml
 
@@ -206,18 +221,19 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
         run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
         marker = repo / ".binder-copy"
         copied, _, copied_by = (marker.read_text() if marker.exists() else "").partition("\n")
-        if copied != content and not (run_id and copied_by == run_id):
+        copy_made = copied != content and not (run_id and copied_by == run_id)
+        if copy_made:
             copy_repository(files, repo)
-            marker.write_text(f"{content}\n{run_id}")
         config = binder_dir(repo)
         runtime = (config / "runtime.txt").read_text().strip()
         here = f"python-{sys.version_info.major}.{sys.version_info.minor}"
         assert runtime == here, f"{config.name}/runtime.txt asks Binder for {runtime}; this machine has {here}"
-        # The image, made again only when what repo2docker reads changes (like
-        # Binder, which reuses an image while the repository's files are the same).
+        # The installed packages, made again only when what they come from
+        # changes (like repo2docker's image layer, reused while those files are the same).
         image = image_key(repo, config)
         stamp = venv / ".binder-image"
-        if not (stamp.exists() and stamp.read_text() == image):
+        installed = stamp.exists() and stamp.read_text() == image
+        if not installed:
             shutil.rmtree(venv, ignore_errors=True)
             # repo2docker: a Python environment of the runtime.txt version, then
             # `pip install -r <config>/requirements.txt` from the repository root.
@@ -226,14 +242,16 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
             requirements = (config / "requirements.txt").relative_to(repo).as_posix()
             run([str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements],
                 cwd=repo, env=environment, timeout=1200)
-            post_build = config / "postBuild"
-            assert os.access(post_build, os.X_OK), f"{post_build.relative_to(repo)} is not executable"
-            # postBuild: once, as the image's last step, with the image's HOME (a scratch one here).
-            run([f"./{post_build.relative_to(repo)}"], cwd=repo, env={**environment, "HOME": str(base)}, timeout=120)
-            stamp.write_text(image)
             seconds["install"] = round(time.monotonic() - started, 1)
         else:
             seconds["install"] = f"reused ({venv.relative_to(ROOT)}: {stamp.name} matches)"
+        if copy_made or not installed:
+            # postBuild: the image's last step, with the image's HOME (a scratch one here).
+            post_build = config / "postBuild"
+            assert os.access(post_build, os.X_OK), f"{post_build.relative_to(repo)} is not executable"
+            run([f"./{post_build.relative_to(repo)}"], cwd=repo, env={**environment, "HOME": str(base)}, timeout=300)
+            stamp.write_text(image)
+            marker.write_text(f"{content}\n{run_id}")
 
     # Binder's home is new and empty: no ~/.jupyter, no saved workspace, no user settings.
     environment |= {
@@ -244,6 +262,13 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
         "JUPYTERLAB_SETTINGS_DIR": str(home / "user-settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
     }
+
+    # The one setting added (see the module's docstring): JupyterLab draws
+    # every cell when a notebook opens ("none": no windowing), so that the
+    # test reads every rendered markdown cell, not only those on the screen.
+    notebook_settings = home / "user-settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    notebook_settings.parent.mkdir(parents=True)
+    notebook_settings.write_text(json.dumps({"windowingMode": "none"}))
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -327,20 +352,46 @@ MAIN = "#jp-main-dock-panel .jp-MainAreaWidget:not(.lm-mod-hidden)"
 CELLS = f"""() => [...document.querySelectorAll('{MAIN} .jp-Notebook .jp-CodeCell')].map(cell => ({{
     prompt: (cell.querySelector('.jp-InputArea-prompt')?.textContent ?? '').trim(),
 }}))"""
-# The code cells of the notebook in front, from its model: execution count,
-# tags and every output with its type (error, stream stderr/stdout, display).
+# The code cells of the notebook in front, from its model: source, execution
+# count, tags, every output with its type (error, stream stderr/stdout,
+# display), and the values glued (myst_nb's glue: the output's text/plain).
 MODEL = """() => [...window.jupyterapp.shell.currentWidget.content.model.cells]
     .filter(cell => cell.type === 'code')
     .map(cell => cell.toJSON())
     .map(cell => ({
+        source: [].concat(cell.source).join(''),
         count: cell.execution_count,
         tags: cell.metadata.tags ?? [],
         outputs: cell.outputs.map(out => ({
             type: out.output_type === 'stream' ? out.name : out.output_type,
             text: out.output_type === 'error' ? `${out.ename}: ${out.evalue}`
                 : out.output_type === 'stream' ? [].concat(out.text).join('') : '',
+            glue: out.metadata?.scrapbook?.name ?? null,
+            glued: out.metadata?.scrapbook
+                ? [].concat(out.data[out.metadata.scrapbook.mime_prefix + 'text/plain']).join('') : null,
         })),
     }))"""
+# The markdown cells as rendered (jupyterlab-myst draws into .myst): the text
+# a learner reads, the same without code (where MyST syntax may be shown on
+# purpose) and math (its LaTeX, such as \operatorname{erf}, is in the page),
+# and how many of the cell's {eval} roles the kernel has evaluated.
+PROSE = """() => window.jupyterapp.shell.currentWidget.content.widgets
+    .filter(cell => cell.model.type === 'markdown')
+    .map(cell => {
+        const rendered = cell.node.querySelector('.myst') ?? cell.node.querySelector('.jp-RenderedMarkdown');
+        const prose = rendered?.cloneNode(true);
+        prose?.querySelectorAll('code, pre, .math, .katex, math').forEach(code => code.remove());
+        const source = cell.model.sharedModel.getSource();
+        return {
+            source,
+            text: rendered?.innerText ?? '',
+            prose: prose?.textContent ?? '',
+            evals: source.split('{eval}`').length - 1,
+            evaluated: (cell.model.getMetadata('user_expressions') ?? []).length,
+            results: (cell.model.getMetadata('user_expressions') ?? [])
+                .map(expression => JSON.stringify(expression.result ?? null).slice(0, 300)),
+        };
+    })"""
 KERNEL_IDLE = """() => [...document.querySelectorAll('#jp-main-statusbar .jp-StatusBar-TextItem')]
     .some(item => /\\| Idle$/.test(item.textContent.trim()))"""
 
@@ -376,14 +427,24 @@ def run_all_cells(page, started: float) -> list[dict]:
         time.sleep(1)
 
 
+# What must not be in a sentence after rendering: a MyST role's or directive's
+# name ({glue:text}, {doc}, :::{admonition}...), or jupyterlab-myst's box for one it does not know.
+RAW_MYST = re.compile(r"\{[a-z][a-z:-]*\}|:::|Unknown (Directive|Role)")
+EVAL = re.compile(r'\{eval\}`glued\("(?P<name>[^"]+)"(?:, "(?P<spec>[^"]*)")?\)`')
+# Every {eval} evaluated by the kernel, and its value drawn in the page (which follows a moment later).
+EVALUATED = f"""() => ({PROSE})().every(cell => cell.evaluated >= cell.evals && !cell.text.includes('glued("'))"""
+
+
 @pytest.mark.parametrize("source", CHAPTERS, ids=chapter_id)
 def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, report, source):
-    expected = code_cells(source)
     interface = CONFIG.get("launch_buttons", {}).get("notebook_interface", "classic")
     assert interface == "jupyterlab", f"launch_buttons.notebook_interface is {interface!r}; this test opens JupyterLab"
     # The path of the chapter's Binder link (tests/test_site.py checks that the
-    # built page's button has exactly this path).
+    # built page's button has exactly this path): its learner notebook, made by postBuild.
     urlpath = launch_path(CONFIG, source.relative_to(ROOT).as_posix())
+    notebook_path = binder.repo / source.relative_to(ROOT).with_suffix(".ipynb")
+    assert notebook_path.is_file(), f"postBuild made no {notebook_path.relative_to(binder.repo)}"
+    expected = [cell for cell in nbformat.read(notebook_path, as_version=4).cells if cell.cell_type == "code"]
 
     from playwright.sync_api import Error as PlaywrightError
 
@@ -395,28 +456,36 @@ def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, report, sour
         page.goto(f"{binder.url}/{urlpath}", timeout=120_000)
         page.wait_for_selector(f"{MAIN} .jp-Notebook .jp-CodeCell, {MAIN} .jp-FileEditor", timeout=120_000)
         tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").first.text_content()
-        assert page.locator(f"{MAIN} .jp-FileEditor").count() == 0, f"{source.name} opened as text, not as a notebook"
-        assert tab == source.name, f"the tab in front is {tab!r}, not {source.name!r}"
+        assert page.locator(f"{MAIN} .jp-FileEditor").count() == 0, f"{notebook_path.name} opened as text, not as a notebook"
+        assert tab == notebook_path.name, f"the tab in front is {tab!r}, not {notebook_path.name!r}"
         # The notebook's model holds every cell once it is loaded; the page
-        # draws them a few at a time, and a cell far down may be drawn only
-        # when scrolled to (on a busy machine, index.md's one cell was not
-        # drawn after a minute). Count the model's code cells.
+        # may still be drawing them. Count the model's code cells.
         try:
             page.wait_for_function(f"({MODEL})().length >= {len(expected)}", timeout=60_000)
         except Exception:
             pass
         shown = len(page.evaluate(MODEL))
-        assert shown == len(expected), f"the notebook shows {shown} code cells; {source.name} has {len(expected)}"
+        assert shown == len(expected), f"the notebook shows {shown} code cells; {notebook_path.name} has {len(expected)}"
 
         page.wait_for_function(KERNEL_IDLE, timeout=120_000)
         run_all_cells(page, started)
+        # The sentences' values come from the kernel after the cells ran
+        # (jupyterlab-myst sends each {eval} as a user expression).
+        try:
+            page.wait_for_function(EVALUATED, timeout=60_000)
+        except Exception:
+            pass  # the check below says which sentence lacks its values
         seconds = round(time.monotonic() - started, 1)
         cells = page.evaluate(MODEL)
+        prose = page.evaluate(PROSE)
         SHOTS.mkdir(parents=True, exist_ok=True)
+        # The screenshot shows the first sentence with a glued value, as rendered (else the top).
+        first = next((index for index, cell in enumerate(prose) if cell["evals"]), 0)
+        page.locator(f"{MAIN} .jp-MarkdownCell").nth(first).scroll_into_view_if_needed()
         page.screenshot(path=SHOTS / f"binder-{source.stem}.png")
     except PlaywrightError as error:
         # A wait that timed out says only what it waited for: say why, from the server's side.
-        failure = f"{source.name}: {str(error).splitlines()[0]}\nJupyterLab's errors meanwhile:\n{binder.errors_logged(log_start)}"
+        failure = f"{notebook_path.name}: {str(error).splitlines()[0]}\nJupyterLab's errors meanwhile:\n{binder.errors_logged(log_start)}"
     else:
         failure = None
     finally:
@@ -426,10 +495,15 @@ def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, report, sour
         pytest.fail(failure, pytrace=False)
 
     outputs = [(number, out) for number, cell in enumerate(cells, start=1) for out in cell["outputs"]]
+    glued = {out["glue"]: out["glued"] for _, out in outputs if out["glue"]}
+    checkers = [number for number, cell in enumerate(cells, start=1) if re.search(r"^check_\w+\(", cell["source"], re.MULTILINE)]
     report[chapter_id(source)] = {
         "opened": urlpath,
         "code cells": len(cells),
         "outputs": len(outputs),
+        "markdown cells": len(prose),
+        "glued values in sentences": sum(cell["evals"] for cell in prose),
+        "checker cells": checkers,
         "errors": [f"cell {number}: {out['text']}" for number, out in outputs if out["type"] == "error"],
         "stderr": [f"cell {number}: {out['text']}" for number, out in outputs if out["type"] == "stderr"],
         "seconds": seconds,
@@ -446,4 +520,30 @@ def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, report, sour
                 problems.append(f"cell {number} raised {out['text'][:500]}")
             if out["type"] == "stderr":
                 problems.append(f"cell {number} wrote to stderr: {out['text'][:500]}")
-    assert not problems, f"{source.name} on Binder:\n" + "\n".join(problems)
+    # Every exercise's checker ran on the course's solution and passed (it prints ✓).
+    for number in checkers:
+        printed = "".join(out["text"] for out in cells[number - 1]["outputs"] if out["type"] == "stdout")
+        if "raises-exception" not in cells[number - 1]["tags"] and not printed.startswith("✓"):
+            problems.append(f"cell {number} calls a checker, which printed {printed[:300]!r}, not its ✓")
+    # The prose reads like the site's: no MyST left raw, and every glued value
+    # in its sentence, formatted as the site formats it ({glue:text}`name:spec`
+    # is myst-nb's format_plain_text of the glued text/plain; the unit test of
+    # the learner notebooks' setup cell checks that this function still exists).
+    from myst_nb.core.variables import format_plain_text
+
+    for number, cell in enumerate(prose, start=1):
+        raw = RAW_MYST.search(cell["prose"])
+        if raw:
+            problems.append(f"markdown cell {number} shows {raw.group(0)!r} raw: {cell['prose'][:300]!r}")
+        for role in EVAL.finditer(cell["source"]):
+            name, spec = role["name"], role["spec"] or ""
+            if name not in glued:
+                problems.append(f"markdown cell {number}: no cell glued {name!r}")
+                continue
+            value = format_plain_text(glued[name], spec)
+            if value not in cell["text"]:
+                problems.append(
+                    f"markdown cell {number}: {name!r} should read {value!r} ({cell['evaluated']} of its "
+                    f"{cell['evals']} {{eval}} roles evaluated: {cell['results']}): {cell['text'][:300]!r}"
+                )
+    assert not problems, f"{notebook_path.name} on Binder:\n" + "\n".join(problems)

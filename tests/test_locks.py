@@ -56,3 +56,14 @@ def test_every_package_a_chapter_imports_is_in_the_learner_lock():
                     wanted.setdefault(re.sub(r"[-_.]+", "-", dist).lower(), set()).add(chapter.name)
     missing = {dist: sorted(chapters) for dist, chapters in wanted.items() if dist not in LEARNER}
     assert not missing, f"chapters import packages the learner lock does not hold: {missing}"
+
+
+def test_the_learner_lock_holds_what_binder_runs_to_make_and_render_the_notebooks():
+    """postBuild runs scripts/learner_notebooks.py in the learner environment, whose notebooks
+    need jupyterlab-myst to render; a new import there fails here, not in Binder's build."""
+    distributions = packages_distributions()
+    script = (ROOT / "scripts" / "learner_notebooks.py").read_text()
+    modules = set(re.findall(r"^(?:from|import) ([A-Za-z_]\w*)", script, re.MULTILINE)) - set(sys.stdlib_module_names)
+    needed = {re.sub(r"[-_.]+", "-", dist).lower() for module in modules - {"__future__"} for dist in distributions.get(module, [module])}
+    needed |= {"jupyterlab", "jupyterlab-myst"}
+    assert needed <= set(LEARNER), f"the learner lock lacks {sorted(needed - set(LEARNER))}"

@@ -603,3 +603,73 @@ def test_internal_links_and_anchors_resolve(visits, server):
         + "".join(f"{line}\n" for line in sorted(external))
     )
     assert not problems, report(sorted(problems), "broken internal links")
+
+
+def test_learner_notebooks_link_to_pages_and_sections_that_exist():
+    """The learner notebooks (book/*.ipynb, made by make book) link the site's pages and
+    sections where the chapters have {doc}, {ref} and {term}: each link lands on an id
+    of the built site; a link to another notebook names one that was made."""
+    import nbformat
+
+    site_url = CONFIG["html"]["baseurl"].rstrip("/") + "/"
+    notebooks = sorted((ROOT / "book").glob("*.ipynb"))
+    assert notebooks, "no learner notebooks in book/: run `make book`"
+    problems, checked = [], 0
+    for notebook in notebooks:
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            if cell.cell_type != "markdown":
+                continue
+            for link in re.findall(r"\]\(([^)\s]+)\)", cell.source):
+                checked += 1
+                if link.startswith(site_url):
+                    target, fragment = urldefrag(link)
+                    file = SITE / target.removeprefix(site_url)
+                    if not file.is_file():
+                        problems.append(f"{notebook.name}: {link}: no {file.relative_to(SITE)} in the site")
+                    elif fragment and fragment not in static_ids(file):
+                        problems.append(f"{notebook.name}: {link}: no id {fragment!r} in {file.relative_to(SITE)}")
+                elif not link.startswith(("http:", "https:")) and not (notebook.parent / link).is_file():
+                    problems.append(f"{notebook.name}: {link}: no such notebook")
+    assert checked, "the learner notebooks have no links: is the link pattern out of date?"
+    assert not problems, report(problems, "broken links in learner notebooks")
+
+
+def test_learner_notebooks_quote_only_values_glued_above():
+    """A notebook runs from top to bottom: on Binder, a sentence can show only a value
+    that a cell above it glued (the site, built whole, shows any). Which cell glued
+    each value is read from the build's execution cache (the executed notebooks in
+    _build/jupyter_execute lose their glue outputs), whose code cells are the
+    learner notebook's, in order, after its setup cell."""
+    import nbformat
+    from jupyter_cache import get_cache
+
+    from scripts.learner_notebooks import SETUP_CELL
+
+    cache = get_cache(SITE.parent / ".jupyter_cache")
+    executions = {}  # page name -> its last execution (the cache may hold older ones)
+    for record in cache.list_cache_records():
+        name = Path(record.uri).stem
+        if name not in executions or record.accessed > executions[name].accessed:
+            executions[name] = record
+    problems, quoted = [], 0
+    for notebook in sorted((ROOT / "book").glob("*.ipynb")):
+        assert notebook.stem in executions, f"{notebook.stem} is not in the execution cache: run `make book`"
+        code = [cell for cell in cache.get_cache_bundle(executions[notebook.stem].pk).nb.cells if cell.cell_type == "code"]
+        glued_by = {}  # name -> index of the code cell that glued it first
+        for index, cell in enumerate(code):
+            for output in cell.get("outputs", []):
+                name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+                if name is not None:
+                    glued_by.setdefault(name, index)
+        above = 0  # the chapter's code cells above the current cell
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            if cell.cell_type == "code":
+                above += cell.source != SETUP_CELL.rstrip("\n")
+                continue
+            for name in re.findall(r'\{eval\}`glued\("([^"]+)"', cell.source):
+                quoted += 1
+                if glued_by.get(name, len(code)) >= above:
+                    where = f"code cell {glued_by[name] + 1}" if name in glued_by else "no cell"
+                    problems.append(f"{notebook.name}: a sentence after code cell {above} quotes {name!r}, glued by {where}")
+    assert quoted, "no glued values quoted in the learner notebooks: is the pattern out of date?"
+    assert not problems, report(problems, "values quoted before they are glued")
