@@ -38,8 +38,8 @@ export JAX_COMPILATION_CACHE_MAX_SIZE := 1000000000
 # Builds are strict: warnings are errors, broken references are reported, and
 # every problem of the run is listed before it fails.
 JB_FLAGS := -W -n --keep-going
-NBVAL_FLAGS := -p tests.nbval_strict --nbval --nbval-current-env \
-	--nbval-sanitize-with tests/nbval-sanitize.cfg -n auto --dist loadscope
+NBVAL_FLAGS := -p scripts.nbval_strict --nbval --nbval-current-env \
+	--nbval-sanitize-with scripts/nbval-sanitize.cfg -n auto --dist loadscope
 
 .PHONY: book test checks unit-tests test-build nbval portability serve clean lock versions bench chromium site-tests binder-test
 
@@ -71,11 +71,12 @@ endef
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Install the pinned requirements, again only when they (or the package) change,
-# then uninstall what the lock no longer lists (pip install never removes).
+# Install the pinned requirements, again only when they (or the package) change.
+# uv (pinned in the lock) makes the environment hold exactly the lock: it
+# installs, upgrades and removes what the lock no longer lists, in one step.
 $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/python scripts/sync_venv.py requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements.txt)"
+	$(BIN)/python -m uv pip sync --quiet --python $(BIN)/python requirements.txt
 	touch $@
 
 book: $(STAMP)
@@ -101,8 +102,11 @@ checks: $(STAMP) chromium
 	  $(MAKE) --no-print-directory -k -j2 --output-sync=target nbval site-tests portability; } || status=1; \
 	exit $$status
 
-# One worker per core, each taking the next test as it is free.
+# Lint and format check (ruff, configured in pyproject.toml), then the tests:
+# one worker per core, each taking the next test as it is free.
 unit-tests: $(STAMP)
+	$(BIN)/python -m ruff check --quiet .
+	$(BIN)/python -m ruff format --check --quiet .
 	$(BIN)/python -m pytest -n auto --doctest-modules dl_workshop tests \
 	  --ignore=tests/test_site.py --ignore=tests/test_binder.py
 
@@ -119,7 +123,7 @@ nbval: $(STAMP)
 # Another CPU, simulated: nbval again, with XLA compiling for an older x86 CPU
 # (XLA_FLAGS=--xla_cpu_max_isa). AVX2 has fused multiply-add (FMA): every output
 # must equal the reference. AVX has none: on a CPU that has FMA, exactly the
-# cells tagged cpu-dependent must differ (tests/nbval_strict.py; chapter 12
+# cells tagged cpu-dependent must differ (scripts/nbval_strict.py; chapter 12
 # explains why). A cap that takes nothing away from this CPU (AVX2 on one
 # without AVX-512) would repeat plain nbval: that run says so and stops.
 # JAX's compilation cache includes XLA_FLAGS in its keys; each instruction set

@@ -24,9 +24,7 @@ SECTION = "cpu-dependent-outputs"
 
 def note() -> nodes.paragraph:
     """The note: a sentence, then a link to the section."""
-    link = addnodes.pending_xref(
-        "", refdomain="std", reftype="ref", reftarget=SECTION, refexplicit=False, refwarn=True
-    )
+    link = addnodes.pending_xref("", refdomain="std", reftype="ref", reftarget=SECTION, refexplicit=False, refwarn=True)
     link += nodes.inline("", "", classes=["xref", "std", "std-ref"])
     paragraph = nodes.paragraph("", classes=["cpu-dependent-note"])
     paragraph += nodes.strong("", "Depends on the CPU: ")

@@ -25,7 +25,7 @@ from pathlib import Path
 import jupytext
 import nbclient
 
-from tests.book_site import code_cells, copy_repository, repository_files, source_file, toc_files
+from scripts.book_site import code_cells, copy_repository, repository_files, source_file, toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -109,8 +109,12 @@ def measure(workdir: Path, include_make_test: bool = True) -> dict[str, object]:
     # The kernel must import the copy's dl_workshop, not the editable install's.
     # JAX's cache is this tree's, under its own path: JAX does not find its
     # entries under the path through the copy's link (another spelling).
-    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONHASHSEED": "0",
-           "JAX_COMPILATION_CACHE_DIR": str(ROOT / ".cache" / "jax")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "PYTHONHASHSEED": "0",
+        "JAX_COMPILATION_CACHE_DIR": str(ROOT / ".cache" / "jax"),
+    }
     os.environ["PYTHONPATH"] = str(root)
     results: dict[str, object] = {}
 
@@ -125,7 +129,7 @@ def measure(workdir: Path, include_make_test: bool = True) -> dict[str, object]:
     results["prose_edit_rebuild_s"], log = timed(["make", "book"], root, env)
     results["prose_edit_pages_executed"] = re.findall(r"(\S+\.md): Executing notebook", log)
 
-    module = root / "dl_workshop" / "checks.py"
+    module = root / "dl_workshop" / "checkers.py"
     module.write_text(module.read_text() + "\n# A comment added by the benchmark.\n")
     results["package_edit_rebuild_s"], log = timed(["make", "book"], root, env)
     results["package_edit_pages_executed"] = sorted(

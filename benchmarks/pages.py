@@ -22,7 +22,7 @@ from io import BytesIO
 from pathlib import Path
 
 from _ext.fast_pages import png_size  # the reader that gives the site's <img> their size
-from tests.book_site import CHROMIUM_ARGS, toc_files
+from scripts.book_site import CHROMIUM_ARGS, toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
@@ -70,7 +70,15 @@ def ensure_lighthouse() -> Path:
     binary = NPM_PREFIX / "node_modules" / ".bin" / "lighthouse"
     if not binary.exists():
         subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(NPM_PREFIX), f"lighthouse@{LIGHTHOUSE_VERSION}"],
+            [
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(NPM_PREFIX),
+                f"lighthouse@{LIGHTHOUSE_VERSION}",
+            ],
             check=True,
             capture_output=True,
         )
@@ -92,25 +100,36 @@ def measure() -> list[dict[str, object]]:
                 out = ROOT / "_build" / "bench" / "lighthouse" / f"{Path(page).stem}.{run}.json"
                 out.parent.mkdir(parents=True, exist_ok=True)
                 subprocess.run(
-                    [str(lighthouse), url, "--quiet", f"--chrome-flags={CHROME_FLAGS}",
-                     "--only-categories=performance,accessibility", "--output=json", f"--output-path={out}"],
-                    check=True, capture_output=True, env={"CHROME_PATH": "/usr/bin/chromium", "PATH": "/usr/bin:/bin"},
+                    [
+                        str(lighthouse),
+                        url,
+                        "--quiet",
+                        f"--chrome-flags={CHROME_FLAGS}",
+                        "--only-categories=performance,accessibility",
+                        "--output=json",
+                        f"--output-path={out}",
+                    ],
+                    check=True,
+                    capture_output=True,
+                    env={"CHROME_PATH": "/usr/bin/chromium", "PATH": "/usr/bin:/bin"},
                     timeout=300,
                 )
                 results.append(json.loads(out.read_text()))
             results.sort(key=lambda result: result["categories"]["performance"]["score"])
             result = results[len(results) // 2]
-            rows.append({
-                "page": page,
-                "performance": result["categories"]["performance"]["score"],
-                "performance_runs": [r["categories"]["performance"]["score"] for r in results],
-                "accessibility": result["categories"]["accessibility"]["score"],
-                "transfer_bytes": result["audits"]["total-byte-weight"]["numericValue"],
-                "largest_items": [
-                    (item["url"].split("/")[-1].split("?")[0], item["totalBytes"])
-                    for item in result["audits"]["total-byte-weight"]["details"]["items"][:3]
-                ],
-            })
+            rows.append(
+                {
+                    "page": page,
+                    "performance": result["categories"]["performance"]["score"],
+                    "performance_runs": [r["categories"]["performance"]["score"] for r in results],
+                    "accessibility": result["categories"]["accessibility"]["score"],
+                    "transfer_bytes": result["audits"]["total-byte-weight"]["numericValue"],
+                    "largest_items": [
+                        (item["url"].split("/")[-1].split("?")[0], item["totalBytes"])
+                        for item in result["audits"]["total-byte-weight"]["details"]["items"][:3]
+                    ],
+                }
+            )
             print(rows[-1], flush=True)
     finally:
         server.shutdown()

@@ -90,13 +90,19 @@ def report(build_results: dict, solution_rows: list[dict], page_rows: list[dict]
             f"{total / cores:.0f} s.",
         ]
     if "make_test_failed" in build_results:
-        lines += ["", "**`make test` failed on the scratch copy**, so it has no time:", "", "```",
-                  build_results["make_test_failed"], "```"]
+        lines += [
+            "",
+            "**`make test` failed on the scratch copy**, so it has no time:",
+            "",
+            "```",
+            build_results["make_test_failed"],
+            "```",
+        ]
     lines += [
         "",
         f"Pages re-executed after a prose-only edit of book/03-many-draws.md: "
         f"{build_results['prose_edit_pages_executed'] or 'none'}",
-        f"Pages re-executed after an edit of dl_workshop/checks.py: {build_results['package_edit_pages_executed']}"
+        f"Pages re-executed after an edit of dl_workshop/checkers.py: {build_results['package_edit_pages_executed']}"
         f" ({build_results['package_edit_rebuild_s']:.1f} s)",
         "",
         "Floor per page (s): "

@@ -307,7 +307,7 @@ def same_draws_here(name: str, label: str) -> None:
     expected = jax.tree_util.tree_leaves(case.rebuild(call(case.floor(size)), size))
     found = jax.tree_util.tree_leaves(call(case.solution(size)))
     differences = [] if len(expected) == len(found) else [f"{len(expected)} outputs rebuilt for {len(found)}"]
-    for rebuilt, output in zip(expected, found):
+    for rebuilt, output in zip(expected, found, strict=True):
         rebuilt, output = np.asarray(rebuilt), np.asarray(output)
         if (rebuilt.dtype, rebuilt.shape) != (output.dtype, output.shape):
             differences.append(f"{rebuilt.dtype}{rebuilt.shape} rebuilt for {output.dtype}{output.shape}")
@@ -326,11 +326,16 @@ def check_same_draws(name: str, label: str) -> str:
         same_draws_here(name, label)
         return "checked in this process"
     if not on_x86():
-        return ("not checked: the solution fuses each draw with an addition (FMA), and XLA cannot be told to "
-                "compile without FMA on this CPU")
+        return (
+            "not checked: the solution fuses each draw with an addition (FMA), and XLA cannot be told to "
+            "compile without FMA on this CPU"
+        )
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.solutions", "--check", name, label],
-        cwd=ROOT, env=cpu_environment(ISA_WITHOUT_FMA), capture_output=True, text=True,
+        cwd=ROOT,
+        env=cpu_environment(ISA_WITHOUT_FMA),
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0:
         raise AssertionError(f"the check of {name} without FMA failed:\n{result.stderr}")
@@ -406,8 +411,10 @@ def section(rows: list[dict[str, Any]]) -> list[str]:
     for row in rows:
         target = verdict(row["solution_over_floor"] <= TARGET) if row["size"] == "large" else ""
         if "loop_run_s" in row:
-            loop = (f"{row['loop_run_s'] * 1e3:.1f} ms | {row['loop_over_jax']:.0f}x "
-                    f"({verdict(row['loop_over_jax'] >= LOOP_TARGET)})")
+            loop = (
+                f"{row['loop_run_s'] * 1e3:.1f} ms | {row['loop_over_jax']:.0f}x "
+                f"({verdict(row['loop_over_jax'] >= LOOP_TARGET)})"
+            )
         else:
             loop = "– | –"
         lines.append(
@@ -416,9 +423,14 @@ def section(rows: list[dict[str, Any]]) -> list[str]:
             f" | {row['numpy_run_s'] * 1e3:.2f} ms"
             f" | {row['jax_over_numpy']:.2f} | {row['jax_compile_s'] * 1e3:.0f} ms | {loop} |"
         )
-    lines += ["", f"Eager loop target: loop / solution ≥ {LOOP_TARGET:.0f} at course size.", "",
-              "The floors' draws, and the check that they are the solution's own (its outputs rebuilt from them, "
-              "bit for bit):", ""]
+    lines += [
+        "",
+        f"Eager loop target: loop / solution ≥ {LOOP_TARGET:.0f} at course size.",
+        "",
+        "The floors' draws, and the check that they are the solution's own (its outputs rebuilt from them, "
+        "bit for bit):",
+        "",
+    ]
     for row in rows:
         lines.append(f"- {row['solution']}, {row['size']}: {row['draws']}; {row['same_draws']}")
     return lines

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax, random
 
-from dl_workshop._validate import (
+from dl_workshop._arguments import (
     KEY_BYTES,
     check_key,
     check_memory,
@@ -97,9 +97,7 @@ def check_key_batch(name: str, keys: Any) -> int:
             hint = f": make one array of them with jnp.stack({name})"
         else:
             received = describe(keys)
-        raise TypeError(
-            f"{name} must be a 1-D batch of PRNG keys such as random.split(key, n), got {received}{hint}"
-        )
+        raise TypeError(f"{name} must be a 1-D batch of PRNG keys such as random.split(key, n), got {received}{hint}")
     return shape[0]
 
 
@@ -243,8 +241,10 @@ def randomness_ex_3(
     num_steps = check_size("num_steps", num_steps)
     walk_bytes = check_walk_function("grw_draw", grw_draw, key, num_steps)
     # every walk's result, and its step keys (grw_draw splits its key into one per step)
-    check_memory(f"num_realizations={num_realizations} and num_steps={num_steps}",
-                 num_realizations * (walk_bytes + num_steps * KEY_BYTES))
+    check_memory(
+        f"num_realizations={num_realizations} and num_steps={num_steps}",
+        num_realizations * (walk_bytes + num_steps * KEY_BYTES),
+    )
     keys = random.split(key, num_realizations)
     return jax.vmap(lambda k: grw_draw(k, num_steps=num_steps))(keys)
 
@@ -272,7 +272,11 @@ def check_walk_function(name: str, walk: Any, key: jax.Array, num_steps: int) ->
         pass
     result = jax.eval_shape(lambda k: walk(k, num_steps=num_steps), key)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        got = describe(result) if not isinstance(result, (tuple, list)) else f"a {type(result).__name__} of length {len(result)}"
+        got = (
+            describe(result)
+            if not isinstance(result, (tuple, list))
+            else f"a {type(result).__name__} of length {len(result)}"
+        )
         raise TypeError(f"{name} must be {expected}, but it returned {got}")
     leaves = jax.tree_util.tree_leaves(result)
     return sum(int(np.prod(leaf.shape)) * getattr(leaf.dtype, "itemsize", KEY_BYTES) for leaf in leaves)
@@ -319,8 +323,9 @@ def randomness_ex_5(key: jax.Array, num_walks: int, num_steps: int) -> jax.Array
     num_steps = check_size("num_steps", num_steps)
     # per step of every walk: its key, the two keys of the step, the step, the history
     # and the squared distance
-    check_memory(f"num_walks={num_walks} and num_steps={num_steps}",
-                 num_walks * num_steps * (3 * KEY_BYTES + 4 * 4 + 4))
+    check_memory(
+        f"num_walks={num_walks} and num_steps={num_steps}", num_walks * num_steps * (3 * KEY_BYTES + 4 * 4 + 4)
+    )
     start = jnp.zeros(2, dtype=jnp.int32)
 
     def squared_displacement(walk_key: jax.Array) -> jax.Array:

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import random
 
-from dl_workshop._validate import KEY_BYTES, check_key, check_memory, check_size, describe
+from dl_workshop._arguments import KEY_BYTES, check_key, check_memory, check_size, describe
 
 # fold_in folds a 32-bit unsigned integer into a key; without jax_enable_x64,
 # random.key keeps only the low 32 bits of its seed.
@@ -149,8 +149,9 @@ def worker_draws(seed: int, worker_ids: Sequence[int], num_draws: int) -> jax.Ar
     seed = check_seed("seed", seed)
     ids = check_worker_ids("worker_ids", worker_ids)
     num_draws = check_size("num_draws", num_draws)
-    check_memory(f"len(worker_ids)={len(ids)} and num_draws={num_draws}",
-                 len(ids) * (KEY_BYTES + 4 * num_draws))  # a key and a row per worker
+    check_memory(
+        f"len(worker_ids)={len(ids)} and num_draws={num_draws}", len(ids) * (KEY_BYTES + 4 * num_draws)
+    )  # a key and a row per worker
     base = random.key(seed)
     keys = jax.vmap(lambda w: random.fold_in(base, w))(jnp.asarray(ids))
     return jax.vmap(lambda k: random.normal(k, (num_draws,)))(keys)

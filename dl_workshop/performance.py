@@ -157,12 +157,16 @@ def describe_slopes(low: float, high: float) -> str:
     if low >= 0.9 and high <= 1.1:
         return "all close to 1: time grows in proportion to the number of draws"
     if high < 1:
-        return ("all below 1: time grows more slowly than the number of draws, "
-                "so a fixed cost per call still counts at these sizes")
+        return (
+            "all below 1: time grows more slowly than the number of draws, "
+            "so a fixed cost per call still counts at these sizes"
+        )
     if low > 1:
         return "all above 1: time grows faster than the number of draws at these sizes"
-    return ("on both sides of 1: some methods grow more slowly than the number of draws "
-            "(a fixed cost per call still counts), others faster")
+    return (
+        "on both sides of 1: some methods grow more slowly than the number of draws "
+        "(a fixed cost per call still counts), others faster"
+    )
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import random
 
-from dl_workshop._validate import PRNG_KEY_DTYPE, check_size, describe, key_batch_shape
+from dl_workshop._arguments import PRNG_KEY_DTYPE, check_size, describe, key_batch_shape
 from dl_workshop.jax_idioms import grw_draw, randomness_ex_1
 
 
@@ -57,9 +57,7 @@ def fingerprint(x: Any) -> str:
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"x must be an array of numbers, got {describe(x)}")
     array = np.asarray(x)
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
-    ):
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)):
         raise TypeError(f"x must be an array of numbers, got {describe(x)}")
     digest = hashlib.sha256(f"{array.dtype}{array.shape}".encode())
     digest.update(array.tobytes())
@@ -323,10 +321,15 @@ def on_two_cpus(seed: int, size: int, num_steps: int, isa: str = ISA_WITHOUT_FMA
         runs[isa] = isa
     with tempfile.TemporaryDirectory() as folder:
         paths = {name: str(Path(folder) / f"{index}.npz") for index, name in enumerate(runs)}
-        side_by_side({
-            name: ([sys.executable, "-c", _CPU_CHILD, paths[name], str(seed), str(size), str(num_steps)], cpu_environment(cap))
-            for name, cap in runs.items()
-        })
+        side_by_side(
+            {
+                name: (
+                    [sys.executable, "-c", _CPU_CHILD, paths[name], str(seed), str(size), str(num_steps)],
+                    cpu_environment(cap),
+                )
+                for name, cap in runs.items()
+            }
+        )
         results = {}
         for name, path in paths.items():
             with np.load(path) as saved:

@@ -16,6 +16,7 @@ It uses only what every release in the file has: legacy keys
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,7 +109,7 @@ def headline_values() -> dict[str, list[str]]:
     texts = [_text(value) for value in values]
     texts += [[fingerprint(result)[:FINGERPRINT_DIGITS]] for result in (pieces, walks, fractions, steps)]
     texts.append([str(int((steps != one_at_a_time).sum()))])
-    return {headline.name: text for headline, text in zip(HEADLINES, texts)}
+    return {headline.name: text for headline, text in zip(HEADLINES, texts, strict=True)}
 
 
 def measured_row() -> dict[str, Any]:
@@ -161,7 +162,7 @@ def changes(matrix: dict[str, Any], partitionable: bool) -> dict[str, list[str]]
     """{release: labels of the values that differ from the release before}, with the
     flag at ``partitionable``, for the releases where any do."""
     rows = [row for row in releases(matrix) if row["partitionable"] == partitionable]
-    found = {row["jax"]: differing_labels(before, row) for before, row in zip(rows, rows[1:])}
+    found = {row["jax"]: differing_labels(before, row) for before, row in itertools.pairwise(rows)}
     return {release: labels for release, labels in found.items() if labels}
 
 
@@ -202,7 +203,7 @@ def version_table(matrix: dict[str, Any], partitionable: bool) -> Any:
 
     rows = [row for row in releases(matrix) if row["partitionable"] == partitionable]
     shown, changed = [], []
-    for above, row in zip([None, *rows], rows):
+    for above, row in zip([None, *rows], rows, strict=False):  # the last row is above none
         cells = {
             "JAX": row["jax"] if row["jaxlib"] == row["jax"] else f"{row['jax']} (jaxlib {row['jaxlib']})",
             "default?": "yes" if row["default"] else "no",
@@ -254,7 +255,8 @@ def upgrade_table(matrix: dict[str, Any], release: str) -> Any:
         pages = sorted({page for headline in changed for page in headline.pages})
         shown.append(
             {
-                "JAX": names[0] + (f" to {names[-1]}" if len(names) > 1 else "")
+                "JAX": names[0]
+                + (f" to {names[-1]}" if len(names) > 1 else "")
                 + (" (pinned)" if names == [release] else ""),
                 "printed values that differ": "; ".join(headline.label for headline in changed) or "none",
                 "chapters to re-read": ", ".join(page.split("-")[0] for page in pages) or "none",

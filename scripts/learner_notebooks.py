@@ -134,7 +134,9 @@ class Book:
         config = yaml.safe_load((root / "_config.yml").read_text())
         self.site = config["html"]["baseurl"].rstrip("/") + "/"
         toc = yaml.safe_load((root / "_toc.yml").read_text())
-        self.pages = [str(Path(name).with_suffix("")) if name.endswith((".md", ".ipynb")) else name for name in toc_files(toc)]
+        self.pages = [
+            str(Path(name).with_suffix("")) if name.endswith((".md", ".ipynb")) else name for name in toc_files(toc)
+        ]
         self.notebooks: set[str] = set()  # pages that get a learner notebook (they have code cells)
         self.titles: dict[str, str] = {}
         self.labels: dict[str, tuple[str, str]] = {}  # label -> (page, title of what it labels)
@@ -174,7 +176,9 @@ class Page:
         )
 
     def link_to_page(self, text: str | None, target: str) -> str:
-        page = str((Path(self.page).parent / target).with_suffix("")) if not target.startswith("/") else target.strip("/")
+        page = (
+            str((Path(self.page).parent / target).with_suffix("")) if not target.startswith("/") else target.strip("/")
+        )
         page = str(Path(page).with_suffix("")) if page.endswith(".md") else page
         if page not in self.book.titles:
             raise self.fail(f"{{doc}} to {target!r}, which is not a page of _toc.yml,")
@@ -263,7 +267,10 @@ def learner_notebook(book: Book, page: str) -> nbformat.NotebookNode:
     if converter.glues:
         # Before the first code cell: every glue runs after it.
         first_code = next(index for index, cell in enumerate(cells) if cell.cell_type == "code")
-        cells.insert(first_code, nbformat.v4.new_code_cell(SETUP_CELL.rstrip("\n"), metadata={"jupyter": {"source_hidden": True}}))
+        cells.insert(
+            first_code,
+            nbformat.v4.new_code_cell(SETUP_CELL.rstrip("\n"), metadata={"jupyter": {"source_hidden": True}}),
+        )
     for index, cell in enumerate(cells):
         cell.id = f"cell-{index}"  # stable ids: the same chapter gives the same file
     notebook = nbformat.v4.new_notebook(cells=cells)

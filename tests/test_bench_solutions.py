@@ -22,8 +22,12 @@ from benchmarks import solutions
 def fake_case(rebuild) -> solutions.Case:
     """A case whose solution returns 0, 1, 2, ... and whose floor returns the same."""
     return solutions.Case(
-        unit="values", sizes={"course": 5}, solution=lambda n: (np.arange, n), floor=lambda n: (np.arange, n),
-        rebuild=rebuild, numpy=lambda n: (np.arange, n),
+        unit="values",
+        sizes={"course": 5},
+        solution=lambda n: (np.arange, n),
+        floor=lambda n: (np.arange, n),
+        rebuild=rebuild,
+        numpy=lambda n: (np.arange, n),
     )
 
 
@@ -32,8 +36,11 @@ def test_the_check_passes_when_the_floor_rebuilds_the_solution(monkeypatch):
     assert solutions.check_same_draws("fake", "course") == "checked in this process"
 
 
-@pytest.mark.parametrize("rebuild", [lambda d, n: d + 1, lambda d, n: d.astype(np.float64), lambda d, n: d[:-1]],
-                         ids=["other values", "other dtype", "other shape"])
+@pytest.mark.parametrize(
+    "rebuild",
+    [lambda d, n: d + 1, lambda d, n: d.astype(np.float64), lambda d, n: d[:-1]],
+    ids=["other values", "other dtype", "other shape"],
+)
 def test_the_check_catches_a_floor_with_other_draws(monkeypatch, rebuild):
     monkeypatch.setitem(solutions.CASES, "fake", fake_case(rebuild))
     with pytest.raises(AssertionError, match="does not make the solution.s draws"):
@@ -52,10 +59,20 @@ def test_the_grid_walk_floor_makes_the_draws_of_the_solution():
 
 def test_the_report_gives_solution_over_floor_and_the_verdict_at_large_size():
     row = {
-        "solution": "ex1 grid walk", "size": "large", "n": "1,000,000 steps", "draws": "two choices",
-        "same_draws": "checked in this process", "jax_run_s": 0.5, "jax_compile_s": 0.1, "floor_run_s": 0.4,
-        "solution_over_floor": 1.25, "jax_cpu_s": 0.4, "floor_cpu_s": 0.4, "solution_over_floor_cpu": 1.0,
-        "numpy_run_s": 0.1, "jax_over_numpy": 5.0,
+        "solution": "ex1 grid walk",
+        "size": "large",
+        "n": "1,000,000 steps",
+        "draws": "two choices",
+        "same_draws": "checked in this process",
+        "jax_run_s": 0.5,
+        "jax_compile_s": 0.1,
+        "floor_run_s": 0.4,
+        "solution_over_floor": 1.25,
+        "jax_cpu_s": 0.4,
+        "floor_cpu_s": 0.4,
+        "solution_over_floor_cpu": 1.0,
+        "numpy_run_s": 0.1,
+        "jax_over_numpy": 5.0,
     }
     assert "| 1.25 | MISSES target | 1.00 |" in "\n".join(solutions.section([row]))
     meets = {**row, "solution_over_floor": solutions.TARGET}

@@ -35,7 +35,7 @@ without Docker or network (apart from the package index):
    and every exercise's checker called and passing.
 
 The path opened is derived from ``_config.yml`` the way sphinx-book-theme
-builds the button (``tests.book_site.launch_path``); tests/test_site.py checks
+builds the button (``scripts.book_site.launch_path``); tests/test_site.py checks
 that every built page's Binder link has exactly that path. This test needs no
 built site, so ``make test`` runs it while the book builds. Screenshots of every
 notebook after its run, at its first sentence with a glued number:
@@ -69,7 +69,7 @@ import nbformat
 import pytest
 import yaml
 
-from tests.book_site import (
+from scripts.book_site import (
     CHROMIUM,
     CHROMIUM_ARGS,
     ROOT,
@@ -213,7 +213,9 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
     CACHE.mkdir(parents=True, exist_ok=True)
     with filelock.FileLock(CACHE.with_suffix(".lock")):
         files = repository_files()
-        content = hashlib.sha256(b"".join(name.encode() + b"\0" + file_bytes(ROOT / name) for name in files)).hexdigest()
+        content = hashlib.sha256(
+            b"".join(name.encode() + b"\0" + file_bytes(ROOT / name) for name in files)
+        ).hexdigest()
         # The copy is made again when the files change, but only once per run:
         # a file edited while the first process installs the environment must
         # not replace the copy that its JupyterLab is serving.
@@ -240,8 +242,21 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
             # (pip's download cache is reused: the same files, fetched once.)
             run([sys.executable, "-m", "venv", str(venv)], cwd=base, env=environment, timeout=120)
             requirements = (config / "requirements.txt").relative_to(repo).as_posix()
-            run([str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements],
-                cwd=repo, env=environment, timeout=1200)
+            run(
+                [
+                    str(venv / "bin/python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "-r",
+                    requirements,
+                ],
+                cwd=repo,
+                env=environment,
+                timeout=1200,
+            )
             seconds["install"] = round(time.monotonic() - started, 1)
         else:
             seconds["install"] = f"reused ({venv.relative_to(ROOT)}: {stamp.name} matches)"
@@ -279,12 +294,25 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
     # apart: JupyterLab renders an error as application/vnd.jupyter.stderr,
     # the same as a stream written to stderr.)
     server = subprocess.Popen(
-        [str(venv / "bin/jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
-         "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={repo}",
-         "--LabApp.expose_app_in_browser=True",
-         # If this test is killed before it can stop the server, the server stops itself.
-         "--ServerApp.shutdown_no_activity_timeout=1200"],
-        cwd=repo, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(venv / "bin/jupyter"),
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            f"--ServerApp.root_dir={repo}",
+            "--LabApp.expose_app_in_browser=True",
+            # If this test is killed before it can stop the server, the server stops itself.
+            "--ServerApp.shutdown_no_activity_timeout=1200",
+        ],
+        cwd=repo,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         started = time.monotonic()
@@ -295,7 +323,9 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
                 urllib.request.urlopen(f"{url}/api/status", timeout=5).close()
                 break
             except (urllib.error.URLError, ConnectionError):
-                assert time.monotonic() < deadline, f"JupyterLab did not start:\n{(base / 'jupyterlab.log').read_text()[-3000:]}"
+                assert time.monotonic() < deadline, (
+                    f"JupyterLab did not start:\n{(base / 'jupyterlab.log').read_text()[-3000:]}"
+                )
                 time.sleep(1)
         seconds["server start"] = round(time.monotonic() - started, 1)
         with sync_playwright() as playwright:
@@ -311,7 +341,9 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
                 base / "browser-profile", executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, viewport=VIEWPORT
             )
             try:
-                yield Binder(url=url, repo=repo, home=home, log=base / "jupyterlab.log", browser=browser, seconds=seconds)
+                yield Binder(
+                    url=url, repo=repo, home=home, log=base / "jupyterlab.log", browser=browser, seconds=seconds
+                )
             finally:
                 browser.close()
     finally:
@@ -403,7 +435,7 @@ def run_all_cells(page, started: float) -> list[dict]:
     a cell far down yet (see the count of cells above).
     """
     notebook = page.locator(f"{MAIN} .jp-Notebook").first
-    for attempt in range(3):
+    for _attempt in range(3):
         notebook.click()  # the menu acts on the notebook that has the focus
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
@@ -455,8 +487,12 @@ def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, report, sour
     try:
         page.goto(f"{binder.url}/{urlpath}", timeout=120_000)
         page.wait_for_selector(f"{MAIN} .jp-Notebook .jp-CodeCell, {MAIN} .jp-FileEditor", timeout=120_000)
-        tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").first.text_content()
-        assert page.locator(f"{MAIN} .jp-FileEditor").count() == 0, f"{notebook_path.name} opened as text, not as a notebook"
+        tab = page.locator(
+            ".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel"
+        ).first.text_content()
+        assert page.locator(f"{MAIN} .jp-FileEditor").count() == 0, (
+            f"{notebook_path.name} opened as text, not as a notebook"
+        )
         assert tab == notebook_path.name, f"the tab in front is {tab!r}, not {notebook_path.name!r}"
         # The notebook's model holds every cell once it is loaded; the page
         # may still be drawing them. Count the model's code cells.
@@ -465,7 +501,9 @@ def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, report, sour
         except Exception:
             pass
         shown = len(page.evaluate(MODEL))
-        assert shown == len(expected), f"the notebook shows {shown} code cells; {notebook_path.name} has {len(expected)}"
+        assert shown == len(expected), (
+            f"the notebook shows {shown} code cells; {notebook_path.name} has {len(expected)}"
+        )
 
         page.wait_for_function(KERNEL_IDLE, timeout=120_000)
         run_all_cells(page, started)
@@ -496,7 +534,9 @@ def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, report, sour
 
     outputs = [(number, out) for number, cell in enumerate(cells, start=1) for out in cell["outputs"]]
     glued = {out["glue"]: out["glued"] for _, out in outputs if out["glue"]}
-    checkers = [number for number, cell in enumerate(cells, start=1) if re.search(r"^check_\w+\(", cell["source"], re.MULTILINE)]
+    checkers = [
+        number for number, cell in enumerate(cells, start=1) if re.search(r"^check_\w+\(", cell["source"], re.MULTILINE)
+    ]
     report[chapter_id(source)] = {
         "opened": urlpath,
         "code cells": len(cells),

@@ -63,7 +63,9 @@ kernelspec:
 ---
 """
 
-PAGE = FRONT_MATTER + """
+PAGE = (
+    FRONT_MATTER
+    + """
 # A page for injected faults
 
 ```{code-cell} ipython3
@@ -92,6 +94,7 @@ random.bits(random.key(1), (3,))  # integers: the same on every CPU
 float(random.normal(random.key(1), (1000,)).sum())  # changes without fused multiply-add
 ```
 """
+)
 CELL_SAME_ON_EVERY_CPU, CELL_CHANGED_WITHOUT_FMA = 2, 3
 
 
@@ -125,7 +128,9 @@ def build(book: Path, fresh: bool = True) -> subprocess.CompletedProcess[str]:
     otherwise only those Sphinx finds out of date (``make book``).
     """
     fresh_flag = ["--all"] if fresh else []
-    return run([sys.executable, str(ROOT / "scripts" / "jb_build.py"), ".", *fresh_flag, *make_variable("JB_FLAGS")], book)
+    return run(
+        [sys.executable, str(ROOT / "scripts" / "jb_build.py"), ".", *fresh_flag, *make_variable("JB_FLAGS")], book
+    )
 
 
 def nbval(notebooks: Path, workers: bool = False, isa: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -137,9 +142,7 @@ def nbval(notebooks: Path, workers: bool = False, isa: str | None = None) -> sub
     ``isa``: XLA compiles for that instruction set, with its own compilation
     cache, as ``make portability-<isa>`` runs it.
     """
-    flags = [
-        str(ROOT / flag) if flag.endswith(".cfg") else flag for flag in make_variable("NBVAL_FLAGS")
-    ]
+    flags = [str(ROOT / flag) if flag.endswith(".cfg") else flag for flag in make_variable("NBVAL_FLAGS")]
     one_process = [] if workers else ["-n", "0"]
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *flags, *one_process, str(notebooks)]
     if isa is None:
@@ -243,7 +246,7 @@ def unexecuted_book(tmp_path: Path) -> Path:
     """The book with execution switched off: for faults found without running code."""
     book = copy_book(tmp_path / "book")
     config = book / "_config.yml"
-    config.write_text(config.read_text().replace("execute_notebooks: cache", "execute_notebooks: \"off\""))
+    config.write_text(config.read_text().replace("execute_notebooks: cache", 'execute_notebooks: "off"'))
     return book
 
 
@@ -319,9 +322,7 @@ def chapter(notebooks: Path) -> tuple[Path, dict]:
 
 
 def first_output_with(notebook: dict, mime: str) -> dict:
-    return next(
-        out for cell in notebook["cells"] for out in cell.get("outputs", []) if mime in out.get("data", {})
-    )
+    return next(out for cell in notebook["cells"] for out in cell.get("outputs", []) if mime in out.get("data", {}))
 
 
 def test_nbval_passes_on_an_untouched_build(notebooks):

@@ -20,6 +20,7 @@ from typing import Any
 
 import jax
 import pytest
+
 from dl_workshop.reproducibility import host_cpu_flags
 from dl_workshop.versions import differences, find_row, headline_values, load_matrix
 
@@ -107,4 +108,7 @@ def test_an_altered_value_in_the_file_fails_and_is_named():
     with pytest.raises(AssertionError) as failure:
         check_random_stream(matrix, partitionable=True)
     assert str(failure.value).count("expected") == 1
-    assert "exercise 1: final position, printed in 05-brownian-motion-on-a-grid: expected [-13, -8], got [-13, -9]" in str(failure.value)
+    assert (
+        "exercise 1: final position, printed in 05-brownian-motion-on-a-grid: expected [-13, -8], got [-13, -9]"
+        in str(failure.value)
+    )

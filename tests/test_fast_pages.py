@@ -6,16 +6,14 @@ the bundle is a failed request there); these pin the rules themselves.
 
 from __future__ import annotations
 
-import importlib.util
 import struct
 import zlib
 from pathlib import Path
 from types import SimpleNamespace
 
+from _ext import fast_pages
+
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("fast_pages", ROOT / "_ext" / "fast_pages.py")
-fast_pages = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(fast_pages)
 
 
 def write(path: Path, text: str) -> None:
@@ -33,10 +31,12 @@ def png(path: Path, width: int, height: int) -> Path:
 
 
 def test_bundled_stylesheets_keep_their_urls_pointing_at_the_same_files(tmp_path):
-    write(tmp_path / "_static/basic.css", 'div.x { background: url(file.png); }\n')
+    write(tmp_path / "_static/basic.css", "div.x { background: url(file.png); }\n")
     write(tmp_path / "_static/styles/theme.css", '@import "../basic.css";\n')
-    write(tmp_path / "_static/styles/pydata.css",
-          '@charset "UTF-8";a{src:url("../vendor/fa.woff2?v=1#iefix")}\n/*# sourceMappingURL=pydata.css.map */')
+    write(
+        tmp_path / "_static/styles/pydata.css",
+        '@charset "UTF-8";a{src:url("../vendor/fa.woff2?v=1#iefix")}\n/*# sourceMappingURL=pydata.css.map */',
+    )
     write(tmp_path / "_static/copybutton.css", "b { mask: url('copy.svg'); c: url(data:image/svg+xml;x); d: url(#id) }")
 
     theme = fast_pages.css_text(tmp_path, "_static/styles/theme.css")

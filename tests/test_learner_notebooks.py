@@ -31,7 +31,9 @@ from scripts.learner_notebooks import (
 SITE = "https://example.org/course/"
 # Left in a learner notebook's markdown only: {eval} and the directives jupyterlab-myst renders.
 RAW_ROLE = re.compile(r"\{(?!eval\})[a-z][a-z:-]*\}`")
-RAW_DIRECTIVE = re.compile(r"^[ \t]*(`{3,}|:{3,})\{(?!admonition|exercise-start|exercise-end|solution-start|solution-end)", re.MULTILINE)
+RAW_DIRECTIVE = re.compile(
+    r"^[ \t]*(`{3,}|:{3,})\{(?!admonition|exercise-start|exercise-end|solution-start|solution-end)", re.MULTILINE
+)
 
 
 def markdown_of(notebook) -> list[str]:
@@ -118,8 +120,13 @@ def test_a_glued_value_becomes_an_eval_of_the_same_name_and_format(book):
 
 
 def test_links_go_to_notebooks_where_there_is_code_and_to_the_site_elsewhere(book):
-    text = markdown_of(convert(book, "{doc}`again <a>`, {doc}`glossary`, {ref}`start`, {ref}`here <words>`, "
-                                     "{term}`PRNG key`, {term}`keys <carry>`.\n"))[0]
+    text = markdown_of(
+        convert(
+            book,
+            "{doc}`again <a>`, {doc}`glossary`, {ref}`start`, {ref}`here <words>`, "
+            "{term}`PRNG key`, {term}`keys <carry>`.\n",
+        )
+    )[0]
     assert "[again](a.ipynb)" in text
     assert f"[Glossary]({SITE}book/glossary.html)" in text
     assert f"[Page A]({SITE}book/a.html#start)" in text
@@ -129,7 +136,10 @@ def test_links_go_to_notebooks_where_there_is_code_and_to_the_site_elsewhere(boo
 
 
 def test_a_rubric_is_bold_and_an_included_function_is_its_source(book):
-    text = markdown_of(convert(book, """\
+    text = markdown_of(
+        convert(
+            book,
+            """\
         ```{rubric} Hints
         ```
 
@@ -138,14 +148,19 @@ def test_a_rubric_is_bold_and_an_included_function_is_its_source(book):
            ```{literalinclude} ../pkg.py
            :pyobject: grid_step
            ```
-        """))[0]
+        """,
+        )
+    )[0]
     assert "**Hints**" in text
     source = inspect.getsource(jax_idioms.grid_step)
     assert "   ```python\n" + textwrap.indent(source, "   ") + "   ```" in text
 
 
 def test_directives_jupyterlab_renders_are_kept_with_what_is_inside_converted(book):
-    text = markdown_of(convert(book, """\
+    text = markdown_of(
+        convert(
+            book,
+            """\
         :::{admonition} Key points
         :class: tip
         The mean is {glue:text}`m:.2f`.
@@ -153,7 +168,9 @@ def test_directives_jupyterlab_renders_are_kept_with_what_is_inside_converted(bo
         ```{rubric} Inside
         ```
         :::
-        """))[0]
+        """,
+        )
+    )[0]
     assert ":::{admonition} Key points\n:class: tip\n" in text
     assert '{eval}`glued("m", ".2f")`' in text and "**Inside**" in text and text.rstrip().endswith(":::")
 
@@ -208,11 +225,17 @@ def test_the_setup_cell_gives_each_glued_value_as_the_site_formats_it():
     The setup cell uses myst-nb's ``format_plain_text`` (its {glue:text}
     formatting) and ipykernel's display hooks; an upgrade that breaks either fails here.
     """
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(SETUP_CELL),
-        nbformat.v4.new_code_cell("from myst_nb import glue\nglue('mean', 0.123456, display=False)\nglue('n', 100000)"),
-        nbformat.v4.new_code_cell("print(glued('mean', '.3f'), glued('n', ','), glued('n'), glued('later'), sep='|')"),
-    ])
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(SETUP_CELL),
+            nbformat.v4.new_code_cell(
+                "from myst_nb import glue\nglue('mean', 0.123456, display=False)\nglue('n', 100000)"
+            ),
+            nbformat.v4.new_code_cell(
+                "print(glued('mean', '.3f'), glued('n', ','), glued('n'), glued('later'), sep='|')"
+            ),
+        ]
+    )
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     NotebookClient(notebook, timeout=60).execute()
     printed = notebook.cells[2].outputs[0]["text"].strip()

@@ -64,6 +64,10 @@ def test_the_learner_lock_holds_what_binder_runs_to_make_and_render_the_notebook
     distributions = packages_distributions()
     script = (ROOT / "scripts" / "learner_notebooks.py").read_text()
     modules = set(re.findall(r"^(?:from|import) ([A-Za-z_]\w*)", script, re.MULTILINE)) - set(sys.stdlib_module_names)
-    needed = {re.sub(r"[-_.]+", "-", dist).lower() for module in modules - {"__future__"} for dist in distributions.get(module, [module])}
+    needed = {
+        re.sub(r"[-_.]+", "-", dist).lower()
+        for module in modules - {"__future__"}
+        for dist in distributions.get(module, [module])
+    }
     needed |= {"jupyterlab", "jupyterlab-myst"}
     assert needed <= set(LEARNER), f"the learner lock lacks {sorted(needed - set(LEARNER))}"

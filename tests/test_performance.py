@@ -29,7 +29,7 @@ KEY = random.PRNGKey(3)
 
 def test_the_loop_computes_grw_draw_per_split_key():
     loop = walks_python_loop(KEY, 2, 20)
-    for row, k in zip(loop, random.split(KEY, 2)):
+    for row, k in zip(loop, random.split(KEY, 2), strict=True):
         np.testing.assert_allclose(row, grw_draw(k, 20)[1], rtol=0, atol=1e-5)
 
 
@@ -47,7 +47,7 @@ def test_jax_versions_agree_with_the_loop_to_round_off(fn):
 def test_one_key_per_walk_sums_each_walk_keys_draws():
     walks = np.asarray(walks_key_per_walk(KEY, 3, 40))
     assert walks.shape == (3, 40)
-    for row, k in zip(walks, random.split(KEY, 3)):
+    for row, k in zip(walks, random.split(KEY, 3), strict=True):
         expected = np.concatenate([[0.0], np.cumsum(np.asarray(random.normal(k, (40,))))[:-1]])
         np.testing.assert_allclose(row, expected, rtol=0, atol=1e-5)
 
@@ -64,10 +64,15 @@ def test_positions_start_at_zero_and_add_every_draw_but_the_last():
     assert np.asarray(positions_before_each_step(draws)).tolist() == [[0, 1, 3], [0, 4, 9]]
 
 
-@pytest.mark.parametrize(("ratio", "words"), [
-    (3.14159, "3.1 times as long as"), (1.0, "about as long as"), (0.96, "about as long as"),
-    (0.5, "only 0.50 times as long as"),
-])
+@pytest.mark.parametrize(
+    ("ratio", "words"),
+    [
+        (3.14159, "3.1 times as long as"),
+        (1.0, "about as long as"),
+        (0.96, "about as long as"),
+        (0.5, "only 0.50 times as long as"),
+    ],
+)
 def test_compare_times_words_follow_the_ratio(ratio, words):
     assert compare_times(ratio) == words
 

@@ -24,8 +24,8 @@ from dl_workshop.reproducibility import (
     cpu_results,
     host_cpu_flags,
     isa_cap,
-    on_x86,
     on_two_cpus,
+    on_x86,
     ulp_distance,
 )
 

@@ -19,8 +19,14 @@ def row(release: str, partitionable: bool, default: bool, xla_flags: str = "", *
     for label, texts in changed.items():
         values[next(h.name for h in HEADLINES if h.label == label.replace("_", " "))] = texts
     return {
-        "jax": release, "jaxlib": release, "numpy": "2.0", "partitionable": partitionable,
-        "default": default, "xla_flags": xla_flags, "why": "", "values": values,
+        "jax": release,
+        "jaxlib": release,
+        "numpy": "2.0",
+        "partitionable": partitionable,
+        "default": default,
+        "xla_flags": xla_flags,
+        "why": "",
+        "values": values,
     }
 
 
@@ -38,7 +44,10 @@ MATRIX = {
 
 def test_releases_are_sorted_by_version_number_and_leave_out_the_experiments():
     assert [(r["jax"], r["partitionable"]) for r in releases(MATRIX)] == [
-        ("0.9.0", True), ("0.9.0", False), ("0.10.0", True), ("0.10.0", False)
+        ("0.9.0", True),
+        ("0.9.0", False),
+        ("0.10.0", True),
+        ("0.10.0", False),
     ]
     assert [r["xla_flags"] for r in experiments(MATRIX)] == ["--some_flag"]
 
@@ -60,7 +69,9 @@ def test_the_upgrade_table_names_printed_values_and_chapters_to_re_read():
 
 
 def test_a_value_the_book_does_not_print_sends_no_one_to_re_read_a_chapter():
-    frame = upgrade_table({"rows": [row("1.0", True, True), row("1.1", True, True, **{"ex. 3 steps": ["2"]})]}, "1.0").data
+    frame = upgrade_table(
+        {"rows": [row("1.0", True, True), row("1.1", True, True, **{"ex. 3 steps": ["2"]})]}, "1.0"
+    ).data
     assert frame["chapters to re-read"].tolist() == ["none", "none"]
 
 

@@ -1,4 +1,4 @@
-"""Specification of dl_workshop.checks: the answer checkers.
+"""Specification of dl_workshop.checkers: the answer checkers.
 
 Each checker accepts correct answers written in different ways, and rejects
 characteristic mistakes with a message that names the call, what was expected,
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from jax import lax, random
 
-from dl_workshop import checks, jax_idioms
+from dl_workshop import checkers, jax_idioms
 
 
 def rejects(checker, fn, *fragments: str) -> str:
@@ -83,36 +83,51 @@ def ex1_permutation_hint(keys, starting_position):
 class TestCheckEx1:
     @pytest.mark.parametrize("answer", [jax_idioms.randomness_ex_1, ex1_scan, ex1_loop, ex1_one_hot])
     def test_accepts_correct_answers_whatever_the_method(self, answer, capsys):
-        assert checks.check_randomness_ex_1(answer) is None
+        assert checkers.check_randomness_ex_1(answer) is None
         assert capsys.readouterr().out.count("\n") == 1
 
     def test_same_key_for_every_step(self):
-        rejects(checks.check_randomness_ex_1, ex1_same_key, "the same key was used for every step")
+        rejects(checkers.check_randomness_ex_1, ex1_same_key, "the same key was used for every step")
 
     def test_starting_position_included(self):
-        rejects(checks.check_randomness_ex_1, ex1_start_included, "has shape (61, 2), expected (60, 2)",
-                "starting position is included in the history (off by one)")
+        rejects(
+            checkers.check_randomness_ex_1,
+            ex1_start_included,
+            "has shape (61, 2), expected (60, 2)",
+            "starting position is included in the history (off by one)",
+        )
 
     def test_transposed_history(self):
         def transposed(keys, start):
             final, history = ex1_scan(keys, start)
             return final, history.T
 
-        rejects(checks.check_randomness_ex_1, transposed, "history is transposed")
+        rejects(checkers.check_randomness_ex_1, transposed, "history is transposed")
 
     def test_float_positions(self):
-        message = rejects(checks.check_randomness_ex_1, lambda k, s: ex1_scan(k, jnp.asarray(s, jnp.float32)),
-                          "history has dtype float32, expected integers",
-                          "Likely cause: positions on the grid are whole numbers")
+        message = rejects(
+            checkers.check_randomness_ex_1,
+            lambda k, s: ex1_scan(k, jnp.asarray(s, jnp.float32)),
+            "history has dtype float32, expected integers",
+            "Likely cause: positions on the grid are whole numbers",
+        )
         assert "int64" not in message and "split each step's key" not in message
 
     def test_the_dtype_is_named_before_the_shape(self):
-        rejects(checks.check_randomness_ex_1,
-                lambda k, s: ex1_start_included(k, jnp.asarray(s, jnp.float32)), "dtype float32")
+        rejects(
+            checkers.check_randomness_ex_1,
+            lambda k, s: ex1_start_included(k, jnp.asarray(s, jnp.float32)),
+            "dtype float32",
+        )
 
     def test_a_key_dropped(self):
-        message = rejects(checks.check_randomness_ex_1, lambda k, s: ex1_scan(k[:-1], s),
-                          "history has shape (59, 2), expected (60, 2)", "one row too few", "keys[:-1]")
+        message = rejects(
+            checkers.check_randomness_ex_1,
+            lambda k, s: ex1_scan(k[:-1], s),
+            "history has shape (59, 2), expected (60, 2)",
+            "one row too few",
+            "keys[:-1]",
+        )
         assert "split each step's key" not in message
 
     def test_cumsum_without_axis(self):
@@ -129,14 +144,23 @@ class TestCheckEx1:
             history = jnp.asarray(starting_position) + jnp.cumsum(jax.vmap(jax_idioms.grid_step)(keys))
             return history[-1], history
 
-        rejects(checks.check_randomness_ex_1, flat, "has shape (120,)", "jnp.cumsum(steps, axis=0)")
-        rejects(checks.check_randomness_ex_1, reshaped, "the running sum ran over the flattened steps")
-        rejects(checks.check_randomness_ex_1, broadcast, "raised TypeError", "incompatible shapes",
-                "jnp.cumsum without axis=0")
+        rejects(checkers.check_randomness_ex_1, flat, "has shape (120,)", "jnp.cumsum(steps, axis=0)")
+        rejects(checkers.check_randomness_ex_1, reshaped, "the running sum ran over the flattened steps")
+        rejects(
+            checkers.check_randomness_ex_1,
+            broadcast,
+            "raised TypeError",
+            "incompatible shapes",
+            "jnp.cumsum without axis=0",
+        )
 
     def test_pair_in_the_wrong_order(self):
-        rejects(checks.check_randomness_ex_1, lambda k, s: ex1_scan(k, s)[::-1],
-                "history has shape (2,), expected (60, 2)", "the pair is in the wrong order: return (final, history)")
+        rejects(
+            checkers.check_randomness_ex_1,
+            lambda k, s: ex1_scan(k, s)[::-1],
+            "history has shape (2,), expected (60, 2)",
+            "the pair is in the wrong order: return (final, history)",
+        )
 
     def test_positions_before_each_step(self):
         def before(keys, starting_position):
@@ -146,12 +170,16 @@ class TestCheckEx1:
 
             return lax.scan(step, jnp.asarray(starting_position), keys)
 
-        message = rejects(checks.check_randomness_ex_1, before, "history[i] is the position before step i")
+        message = rejects(checkers.check_randomness_ex_1, before, "history[i] is the position before step i")
         assert "exactly 1 along" not in message
 
     def test_starting_position_not_added(self):
-        message = rejects(checks.check_randomness_ex_1, lambda k, s: ex1_scan(k, jnp.zeros(2, jnp.int32)),
-                          "starting_position=np.array([3, -2])", "the starting position is missing")
+        message = rejects(
+            checkers.check_randomness_ex_1,
+            lambda k, s: ex1_scan(k, jnp.zeros(2, jnp.int32)),
+            "starting_position=np.array([3, -2])",
+            "the starting position is missing",
+        )
         assert "exactly 1 along" not in message
 
     def test_fold_in_instead_of_split_within_a_step(self):
@@ -164,22 +192,29 @@ class TestCheckEx1:
 
             return lax.scan(step, jnp.asarray(starting_position), keys)
 
-        rejects(checks.check_randomness_ex_1, fold_in_halves, "with jax.threefry_partitionable(False): ",
-                "not fold_in(k, 0) and fold_in(k, 1)", "equal only while jax_threefry_partitionable is on")
+        rejects(
+            checkers.check_randomness_ex_1,
+            fold_in_halves,
+            "with jax.threefry_partitionable(False): ",
+            "not fold_in(k, 0) and fold_in(k, 1)",
+            "equal only while jax_threefry_partitionable is on",
+        )
 
     def test_axis_from_permutation_names_the_first_difference_and_the_rule(self):
-        message = rejects(checks.check_randomness_ex_1, ex1_permutation_hint, "differs from the reference first at index")
+        message = rejects(
+            checkers.check_randomness_ex_1, ex1_permutation_hint, "differs from the reference first at index"
+        )
         assert "random.choice(k1, jnp.array([0, 1]))" in message
 
     def test_returning_none(self):
-        rejects(checks.check_randomness_ex_1, lambda keys, start: None, "returned None", "`return`")
+        rejects(checkers.check_randomness_ex_1, lambda keys, start: None, "returned None", "`return`")
 
     def test_an_exception_is_named_and_chained(self):
         def broken(keys, starting_position):
             raise NotImplementedError("replace this with your answer")
 
         with pytest.raises(AssertionError) as failure:
-            checks.check_randomness_ex_1(broken)
+            checkers.check_randomness_ex_1(broken)
         assert "broken(keys=random.split(random.key(44), 60), starting_position=np.array([0, 0]))" in str(failure.value)
         assert "raised NotImplementedError: replace this with your answer" in str(failure.value)
         assert isinstance(failure.value.__cause__, NotImplementedError)
@@ -192,7 +227,7 @@ class TestCheckEx1:
 
             return walk(keys, len(keys))
 
-        rejects(checks.check_randomness_ex_1, jitted, "raised", "static_argnums")
+        rejects(checkers.check_randomness_ex_1, jitted, "raised", "static_argnums")
 
 
 # --- Exercise 2 -------------------------------------------------------------------
@@ -228,12 +263,11 @@ def ex2_scan_with(fraction):
 class TestCheckEx2:
     @pytest.mark.parametrize(
         "answer",
-        [jax_idioms.randomness_ex_2, ex2_loop, ex2_cumprod,
-         ex2_scan_with(lambda k, c: random.beta(k, a=1, b=c))],
+        [jax_idioms.randomness_ex_2, ex2_loop, ex2_cumprod, ex2_scan_with(lambda k, c: random.beta(k, a=1, b=c))],
         ids=["package", "loop", "cumprod", "scan"],
     )
     def test_accepts_correct_answers_whatever_the_method(self, answer, capsys):
-        assert checks.check_randomness_ex_2(answer) is None
+        assert checkers.check_randomness_ex_2(answer) is None
         assert "randomness_ex_2 matches the loop reference" in capsys.readouterr().out
 
     def test_same_key_for_every_break(self):
@@ -244,41 +278,54 @@ class TestCheckEx2:
 
             return lax.scan(step, 1.0, None, length=num_breaks)
 
-        rejects(checks.check_randomness_ex_2, same_key, "the same key was used for every break")
+        rejects(checkers.check_randomness_ex_2, same_key, "the same key was used for every break")
 
     def test_beta_parameters_swapped(self):
-        rejects(checks.check_randomness_ex_2, ex2_scan_with(lambda k, c: random.beta(k, a=c, b=1)),
-                "the Beta parameters are swapped")
+        rejects(
+            checkers.check_randomness_ex_2,
+            ex2_scan_with(lambda k, c: random.beta(k, a=c, b=1)),
+            "the Beta parameters are swapped",
+        )
 
     def test_returns_lengths_left_instead_of_pieces(self):
         def lengths_left(key, num_breaks, concentration):
             final, sticks = jax_idioms.randomness_ex_2(key, num_breaks, concentration)
             return final, 1.0 - jnp.cumsum(sticks)
 
-        rejects(checks.check_randomness_ex_2, lengths_left, "holds the length left after each break")
+        rejects(checkers.check_randomness_ex_2, lengths_left, "holds the length left after each break")
 
     def test_wrong_final(self):
         def final_is_sum(key, num_breaks, concentration):
             _, sticks = jax_idioms.randomness_ex_2(key, num_breaks, concentration)
             return sticks.sum(), sticks
 
-        rejects(checks.check_randomness_ex_2, final_is_sum, "final differs", "length of stick left")
+        rejects(checkers.check_randomness_ex_2, final_is_sum, "final differs", "length of stick left")
 
     def test_returns_only_one_array(self):
-        rejects(checks.check_randomness_ex_2, lambda *a: jax_idioms.randomness_ex_2(*a)[1],
-                "expected a pair (final, sticks)")
+        rejects(
+            checkers.check_randomness_ex_2,
+            lambda *a: jax_idioms.randomness_ex_2(*a)[1],
+            "expected a pair (final, sticks)",
+        )
 
     def test_final_holds_every_length_left(self):
         def lengths_left_as_final(key, num_breaks, concentration):
             final, sticks = jax_idioms.randomness_ex_2(key, num_breaks, concentration)
             return 1.0 - jnp.cumsum(sticks), sticks
 
-        rejects(checks.check_randomness_ex_2, lengths_left_as_final, "final has shape (30,), expected ()",
-                "final holds the length left after every break: return only the last one")
+        rejects(
+            checkers.check_randomness_ex_2,
+            lengths_left_as_final,
+            "final has shape (30,), expected ()",
+            "final holds the length left after every break: return only the last one",
+        )
 
     def test_pair_in_the_wrong_order(self):
-        rejects(checks.check_randomness_ex_2, lambda *a: jax_idioms.randomness_ex_2(*a)[::-1],
-                "the pair is in the wrong order: return (final, sticks)")
+        rejects(
+            checkers.check_randomness_ex_2,
+            lambda *a: jax_idioms.randomness_ex_2(*a)[::-1],
+            "the pair is in the wrong order: return (final, sticks)",
+        )
 
     def test_fold_in_keys(self):
         def fold_in(key, num_breaks, concentration):
@@ -288,8 +335,12 @@ class TestCheckEx2:
 
             return lax.scan(step, 1.0, jnp.arange(num_breaks))
 
-        rejects(checks.check_randomness_ex_2, fold_in, "with jax.threefry_partitionable(False): ",
-                "must be random.split(key, num_breaks), not fold_in(key, i)")
+        rejects(
+            checkers.check_randomness_ex_2,
+            fold_in,
+            "with jax.threefry_partitionable(False): ",
+            "must be random.split(key, num_breaks), not fold_in(key, i)",
+        )
 
 
 # --- Exercise 3 -------------------------------------------------------------------
@@ -322,87 +373,109 @@ def ex3_keyword(key, num_realizations=20, grw_draw=jax_idioms.grw_draw, num_step
 class TestCheckEx3:
     @pytest.mark.parametrize("answer", [jax_idioms.randomness_ex_3, ex3_loop, ex3_jit, ex3_keyword])
     def test_accepts_correct_answers_whatever_the_method(self, answer, capsys):
-        assert checks.check_randomness_ex_3(answer) is None
+        assert checkers.check_randomness_ex_3(answer) is None
         assert "randomness_ex_3 matches" in capsys.readouterr().out
 
     def test_one_key_for_every_walk(self):
         def shared_key(key, num_realizations, grw_draw, num_steps):
             return jax.vmap(lambda _: grw_draw(key, num_steps))(jnp.arange(num_realizations))
 
-        rejects(checks.check_randomness_ex_3, shared_key, "all realizations are identical")
+        rejects(checkers.check_randomness_ex_3, shared_key, "all realizations are identical")
 
     def test_transposed_trajectories(self):
         def transposed(*args):
             finals, trajectories = jax_idioms.randomness_ex_3(*args)
             return finals, trajectories.T
 
-        rejects(checks.check_randomness_ex_3, transposed, "trajectories is transposed")
+        rejects(checkers.check_randomness_ex_3, transposed, "trajectories is transposed")
 
     def test_num_steps_ignored(self):
         def default_steps(key, num_realizations, grw_draw, num_steps):
             return jax_idioms.randomness_ex_3(key, num_realizations, grw_draw)
 
-        rejects(checks.check_randomness_ex_3, default_steps, "pass num_steps on to grw_draw")
+        rejects(checkers.check_randomness_ex_3, default_steps, "pass num_steps on to grw_draw")
 
     def test_a_new_seed_per_walk_names_the_rule(self):
         def reseeded(key, num_realizations, grw_draw, num_steps):
             keys = jnp.stack([random.key(i) for i in range(num_realizations)])
             return jax.vmap(lambda k: grw_draw(k, num_steps))(keys)
 
-        rejects(checks.check_randomness_ex_3, reseeded, "random.split(key, num_realizations)[i]")
+        rejects(checkers.check_randomness_ex_3, reseeded, "random.split(key, num_realizations)[i]")
 
     def test_the_grw_draw_argument_ignored(self):
         def module_walk(key, num_realizations, grw_draw, num_steps):
             return jax_idioms.randomness_ex_3(key, num_realizations, jax_idioms.grw_draw, num_steps)
 
-        rejects(checks.check_randomness_ex_3, module_walk, "grw_draw=uniform_grw_draw",
-                "the grw_draw argument is not used")
+        rejects(
+            checkers.check_randomness_ex_3,
+            module_walk,
+            "grw_draw=uniform_grw_draw",
+            "the grw_draw argument is not used",
+        )
 
     def test_a_walk_of_its_own_instead_of_grw_draw(self):
-        rejects(checks.check_randomness_ex_3, ex3_cumsum, "the grw_draw argument is not used")
+        rejects(checkers.check_randomness_ex_3, ex3_cumsum, "the grw_draw argument is not used")
 
     def test_keys_split_by_the_number_of_steps(self):
         def sliced(key, num_realizations, grw_draw, num_steps):
             keys = random.split(key, num_steps)[:num_realizations]
             return jax.vmap(lambda k: grw_draw(k, num_steps))(keys)
 
-        rejects(checks.check_randomness_ex_3, sliced, "num_realizations=6", "num_steps=2",
-                "make one walk per key of random.split(key, num_realizations)")
+        rejects(
+            checkers.check_randomness_ex_3,
+            sliced,
+            "num_realizations=6",
+            "num_steps=2",
+            "make one walk per key of random.split(key, num_realizations)",
+        )
 
     def test_keys_split_by_the_number_of_steps_when_there_are_enough(self):
         def sliced(key, num_realizations, grw_draw, num_steps):
             keys = random.split(key, max(num_steps, num_realizations))[:num_realizations]
             return jax.vmap(lambda k: grw_draw(k, num_steps))(keys)
 
-        rejects(checks.check_randomness_ex_3, sliced, "with jax.threefry_partitionable(False): ",
-                "random.split(key, num_steps)[:num_realizations]")
+        rejects(
+            checkers.check_randomness_ex_3,
+            sliced,
+            "with jax.threefry_partitionable(False): ",
+            "random.split(key, num_steps)[:num_realizations]",
+        )
 
     def test_fold_in_keys(self):
         def fold_in(key, num_realizations, grw_draw, num_steps):
             return jax.vmap(lambda i: grw_draw(random.fold_in(key, i), num_steps))(jnp.arange(num_realizations))
 
-        rejects(checks.check_randomness_ex_3, fold_in, "with jax.threefry_partitionable(False): ",
-                "must be random.split(key, num_realizations), not fold_in(key, i)")
+        rejects(
+            checkers.check_randomness_ex_3,
+            fold_in,
+            "with jax.threefry_partitionable(False): ",
+            "must be random.split(key, num_realizations), not fold_in(key, i)",
+        )
 
     def test_in_axes_that_map_num_steps(self):
         def mapped(key, num_realizations, grw_draw, num_steps):
             return jax.vmap(grw_draw, in_axes=(0, 0))(random.split(key, num_realizations), num_steps)
 
-        rejects(checks.check_randomness_ex_3, mapped, "raised ValueError: vmap was requested",
-                "Likely cause: vmap maps every argument", "in_axes=(0, None)")
+        rejects(
+            checkers.check_randomness_ex_3,
+            mapped,
+            "raised ValueError: vmap was requested",
+            "Likely cause: vmap maps every argument",
+            "in_axes=(0, None)",
+        )
 
     def test_a_traced_size_under_jit(self):
         def traced(key, num_realizations, grw_draw, num_steps):
             return jax.jit(jax.vmap(grw_draw, in_axes=(0, None)))(random.split(key, num_realizations), num_steps)
 
-        rejects(checks.check_randomness_ex_3, traced, "raised", "static_argnums")
+        rejects(checkers.check_randomness_ex_3, traced, "raised", "static_argnums")
 
     def test_positions_after_each_step(self):
         def after(key, num_realizations, grw_draw, num_steps):
             finals, trajectories = jax_idioms.randomness_ex_3(key, num_realizations, grw_draw, num_steps)
             return finals, jnp.concatenate([trajectories[:, 1:], finals[:, None]], axis=1)
 
-        rejects(checks.check_randomness_ex_3, after, "these are the positions after each step")
+        rejects(checkers.check_randomness_ex_3, after, "these are the positions after each step")
 
 
 # --- Exercise 4 -------------------------------------------------------------------
@@ -427,32 +500,32 @@ def ex4_scan(key, num_steps, drift, volatility):
 class TestCheckEx4:
     @pytest.mark.parametrize("answer", [jax_idioms.randomness_ex_4, ex4_loop, ex4_scan])
     def test_accepts_correct_answers_whatever_the_method(self, answer, capsys):
-        assert checks.check_randomness_ex_4(answer) is None
+        assert checkers.check_randomness_ex_4(answer) is None
         assert "randomness_ex_4 matches" in capsys.readouterr().out
 
     def test_same_key_for_every_step(self):
         def same_key(key, num_steps, drift, volatility):
             return jnp.cumsum(jnp.full(num_steps, drift + volatility * random.normal(key)))
 
-        rejects(checks.check_randomness_ex_4, same_key, "the same key was used for every step")
+        rejects(checkers.check_randomness_ex_4, same_key, "the same key was used for every step")
 
     def test_starting_point_included(self):
         def with_start(*args):
             return jnp.concatenate([jnp.zeros(1), jax_idioms.randomness_ex_4(*args)])
 
-        rejects(checks.check_randomness_ex_4, with_start, "off by one")
+        rejects(checkers.check_randomness_ex_4, with_start, "off by one")
 
     def test_steps_not_summed(self):
         def steps(key, num_steps, drift, volatility):
             return drift + volatility * jax.vmap(random.normal)(random.split(key, num_steps))
 
-        rejects(checks.check_randomness_ex_4, steps, "these are the steps, not the positions")
+        rejects(checkers.check_randomness_ex_4, steps, "these are the steps, not the positions")
 
     def test_drift_and_volatility_swapped(self):
         def swapped(key, num_steps, drift, volatility):
             return jax_idioms.randomness_ex_4(key, num_steps, volatility, abs(drift))
 
-        rejects(checks.check_randomness_ex_4, swapped, "drift and volatility are swapped")
+        rejects(checkers.check_randomness_ex_4, swapped, "drift and volatility are swapped")
 
     def test_positions_before_each_step(self):
         def before(key, num_steps, drift, volatility):
@@ -461,15 +534,19 @@ class TestCheckEx4:
 
             return lax.scan(step, 0.0, random.split(key, num_steps))[1]
 
-        rejects(checks.check_randomness_ex_4, before, "these are the positions before each step")
+        rejects(checkers.check_randomness_ex_4, before, "these are the positions before each step")
 
     def test_fold_in_keys(self):
         def fold_in(key, num_steps, drift, volatility):
             draws = jax.vmap(lambda i: random.normal(random.fold_in(key, i)))(jnp.arange(num_steps))
             return jnp.cumsum(drift + volatility * draws)
 
-        rejects(checks.check_randomness_ex_4, fold_in, "with jax.threefry_partitionable(False): ",
-                "must be random.split(key, num_steps), not fold_in(key, i)")
+        rejects(
+            checkers.check_randomness_ex_4,
+            fold_in,
+            "with jax.threefry_partitionable(False): ",
+            "must be random.split(key, num_steps), not fold_in(key, i)",
+        )
 
 
 # --- Exercise 5 -------------------------------------------------------------------
@@ -494,7 +571,7 @@ def ex5_scan(key, num_walks, num_steps):
 class TestCheckEx5:
     @pytest.mark.parametrize("answer", [jax_idioms.randomness_ex_5, ex5_loop, ex5_scan])
     def test_accepts_correct_answers_whatever_the_method(self, answer, capsys):
-        assert checks.check_randomness_ex_5(answer) is None
+        assert checkers.check_randomness_ex_5(answer) is None
         assert "randomness_ex_5 matches" in capsys.readouterr().out
 
     def test_every_walk_the_same(self):
@@ -502,13 +579,13 @@ class TestCheckEx5:
             _, history = jax_idioms.randomness_ex_1(random.split(key, num_steps), jnp.zeros(2, jnp.int32))
             return jnp.tile((history**2).sum(axis=1), (num_walks, 1)).mean(axis=0)
 
-        rejects(checks.check_randomness_ex_5, same_walk, "every walk is the same walk")
+        rejects(checkers.check_randomness_ex_5, same_walk, "every walk is the same walk")
 
     def test_not_averaged(self):
         def per_walk(key, num_walks, num_steps):
             return jax.vmap(lambda k: ex5_scan(k, 1, num_steps))(random.split(key, num_walks))
 
-        rejects(checks.check_randomness_ex_5, per_walk, "average over the walks")
+        rejects(checkers.check_randomness_ex_5, per_walk, "average over the walks")
 
     def test_displacement_not_squared(self):
         def not_squared(key, num_walks, num_steps):
@@ -518,19 +595,19 @@ class TestCheckEx5:
 
             return jax.vmap(one)(random.split(key, num_walks)).mean(axis=0)
 
-        rejects(checks.check_randomness_ex_5, not_squared, "square the displacement")
+        rejects(checkers.check_randomness_ex_5, not_squared, "square the displacement")
 
     def test_start_included(self):
         def with_start(key, num_walks, num_steps):
             return jnp.concatenate([jnp.zeros(1), jax_idioms.randomness_ex_5(key, num_walks, num_steps)])
 
-        rejects(checks.check_randomness_ex_5, with_start, "off by one")
+        rejects(checkers.check_randomness_ex_5, with_start, "off by one")
 
     def test_values_before_each_step(self):
         def before(key, num_walks, num_steps):
             return jnp.concatenate([jnp.zeros(1), jax_idioms.randomness_ex_5(key, num_walks, num_steps)[:-1]])
 
-        rejects(checks.check_randomness_ex_5, before, "these are the values before each step")
+        rejects(checkers.check_randomness_ex_5, before, "these are the values before each step")
 
     def test_fold_in_keys(self):
         def fold_in(key, num_walks, num_steps):
@@ -541,10 +618,14 @@ class TestCheckEx5:
             walk_keys = jax.vmap(lambda i: random.fold_in(key, i))(jnp.arange(num_walks))
             return jax.vmap(one)(walk_keys).mean(axis=0)
 
-        rejects(checks.check_randomness_ex_5, fold_in, "with jax.threefry_partitionable(False): ",
-                "must be random.split, not fold_in(key, i)")
+        rejects(
+            checkers.check_randomness_ex_5,
+            fold_in,
+            "with jax.threefry_partitionable(False): ",
+            "must be random.split, not fold_in(key, i)",
+        )
 
-    @pytest.mark.parametrize("case", checks.EX5_CASES)
+    @pytest.mark.parametrize("case", checkers.EX5_CASES)
     def test_every_case_can_reject_a_wrong_answer(self, case):
         """An answer right everywhere but in one case (where it returns E|X_t|^2 = t) fails."""
         _, num_walks, num_steps, _ = case
@@ -554,7 +635,7 @@ class TestCheckEx5:
                 return jnp.arange(1.0, n + 1)
             return jax_idioms.randomness_ex_5(key, w, n)
 
-        rejects(checks.check_randomness_ex_5, theory_in_one_case, f"num_walks={num_walks}, num_steps={num_steps}")
+        rejects(checkers.check_randomness_ex_5, theory_in_one_case, f"num_walks={num_walks}, num_steps={num_steps}")
 
 
 # --- Going further: chapter 10, fold_in_walk ----------------------------------------
@@ -564,6 +645,7 @@ from dl_workshop import key_hygiene, reproducibility  # noqa: E402
 
 def fold_in_walk_with(make_step):
     """A vmap-and-cumsum answer whose step ``i`` is ``make_step(key, i)``."""
+
     def answer(key, num_steps):
         return jnp.cumsum(jax.vmap(lambda i: make_step(key, i))(jnp.arange(num_steps)))
 
@@ -598,10 +680,11 @@ def walk_split_up_front(key, num_steps):
 
 
 class TestCheckFoldInWalk:
-    @pytest.mark.parametrize("answer", [key_hygiene.fold_in_walk, walk_loop, walk_scan],
-                             ids=["package", "loop", "scan"])
+    @pytest.mark.parametrize(
+        "answer", [key_hygiene.fold_in_walk, walk_loop, walk_scan], ids=["package", "loop", "scan"]
+    )
     def test_accepts_correct_answers_whatever_the_method(self, answer, capsys):
-        assert checks.check_fold_in_walk(answer) is None
+        assert checkers.check_fold_in_walk(answer) is None
         out = capsys.readouterr().out
         assert out.count("\n") == 1 and "reuses no key" in out
 
@@ -610,9 +693,12 @@ class TestCheckFoldInWalk:
             k = random.fold_in(key, i)
             return direction_times_length(k, k)
 
-        message = rejects(checks.check_fold_in_walk, fold_in_walk_with(reused),
-                          "reuses a key: under jax.debug_key_reuse(True) it raised KeyReuseError",
-                          "Split each step's key in two")
+        message = rejects(
+            checkers.check_fold_in_walk,
+            fold_in_walk_with(reused),
+            "reuses a key: under jax.debug_key_reuse(True) it raised KeyReuseError",
+            "Split each step's key in two",
+        )
         assert "jaxpr" not in message  # only the first line of JAX's message
 
     def test_reuse_in_a_python_loop_is_caught_too(self):
@@ -624,32 +710,43 @@ class TestCheckFoldInWalk:
                 positions.append(position)
             return jnp.array(positions)
 
-        rejects(checks.check_fold_in_walk, reused_loop, "reuses a key")
+        rejects(checkers.check_fold_in_walk, reused_loop, "reuses a key")
 
     def test_same_key_for_every_step(self):
-        rejects(checks.check_fold_in_walk, fold_in_walk_with(lambda key, i: direction_times_length(*random.split(key))),
-                "the same key was used for every step", "random.fold_in(key, i)")
+        rejects(
+            checkers.check_fold_in_walk,
+            fold_in_walk_with(lambda key, i: direction_times_length(*random.split(key))),
+            "the same key was used for every step",
+            "random.fold_in(key, i)",
+        )
 
     def test_step_numbers_from_one(self):
-        rejects(checks.check_fold_in_walk,
-                fold_in_walk_with(lambda key, i: key_hygiene.fold_in_step(key, i + 1)),
-                "step numbers start at 0")
+        rejects(
+            checkers.check_fold_in_walk,
+            fold_in_walk_with(lambda key, i: key_hygiene.fold_in_step(key, i + 1)),
+            "step numbers start at 0",
+        )
 
     def test_keys_swapped(self):
         def swapped(key, i):
             k1, k2 = random.split(random.fold_in(key, i))
             return direction_times_length(k2, k1)
 
-        rejects(checks.check_fold_in_walk, fold_in_walk_with(swapped), "the two keys are swapped")
+        rejects(checkers.check_fold_in_walk, fold_in_walk_with(swapped), "the two keys are swapped")
 
     def test_start_included(self):
-        rejects(checks.check_fold_in_walk,
-                lambda key, n: jnp.concatenate([jnp.zeros(1), key_hygiene.fold_in_walk(key, n)]), "off by one")
+        rejects(
+            checkers.check_fold_in_walk,
+            lambda key, n: jnp.concatenate([jnp.zeros(1), key_hygiene.fold_in_walk(key, n)]),
+            "off by one",
+        )
 
     def test_steps_not_summed(self):
-        rejects(checks.check_fold_in_walk,
-                lambda key, n: jax.vmap(lambda i: key_hygiene.fold_in_step(key, i))(jnp.arange(n)),
-                "these are the steps, not the positions")
+        rejects(
+            checkers.check_fold_in_walk,
+            lambda key, n: jax.vmap(lambda i: key_hygiene.fold_in_step(key, i))(jnp.arange(n)),
+            "these are the steps, not the positions",
+        )
 
     def test_a_chain_of_splits_names_the_rule(self):
         def chain(key, num_steps):
@@ -660,16 +757,23 @@ class TestCheckFoldInWalk:
                 positions.append(position)
             return jnp.array(positions)
 
-        rejects(checks.check_fold_in_walk, chain, "differs from the reference", "step i uses random.fold_in(key, i)")
+        rejects(checkers.check_fold_in_walk, chain, "differs from the reference", "step i uses random.fold_in(key, i)")
 
     def test_split_up_front_instead_of_fold_in(self):
-        rejects(checks.check_fold_in_walk, walk_split_up_front, "with jax.threefry_partitionable(False): ",
-                "the exercise asks for random.fold_in(key, i)", "equal only while jax_threefry_partitionable is on")
+        rejects(
+            checkers.check_fold_in_walk,
+            walk_split_up_front,
+            "with jax.threefry_partitionable(False): ",
+            "the exercise asks for random.fold_in(key, i)",
+            "equal only while jax_threefry_partitionable is on",
+        )
 
     def test_positions_before_each_step(self):
-        rejects(checks.check_fold_in_walk,
-                lambda key, n: jnp.concatenate([jnp.zeros(1), key_hygiene.fold_in_walk(key, n)[:-1]]),
-                "these are the positions before each step")
+        rejects(
+            checkers.check_fold_in_walk,
+            lambda key, n: jnp.concatenate([jnp.zeros(1), key_hygiene.fold_in_walk(key, n)[:-1]]),
+            "these are the positions before each step",
+        )
 
 
 # --- Going further: chapter 12, fingerprint -----------------------------------------
@@ -697,42 +801,59 @@ def fingerprint_copy(x):
 
 
 class TestCheckFingerprint:
-    @pytest.mark.parametrize("answer", [reproducibility.fingerprint, fingerprint_joined, fingerprint_buffer,
-                                        fingerprint_copy], ids=["package", "joined", "buffer", "copy"])
+    @pytest.mark.parametrize(
+        "answer",
+        [reproducibility.fingerprint, fingerprint_joined, fingerprint_buffer, fingerprint_copy],
+        ids=["package", "joined", "buffer", "copy"],
+    )
     def test_accepts_correct_answers_whatever_the_method(self, answer, capsys):
-        assert checks.check_fingerprint(answer) is None
+        assert checkers.check_fingerprint(answer) is None
         assert capsys.readouterr().out.startswith("✓ fingerprint matches")
 
     def test_python_hash(self):
-        rejects(checks.check_fingerprint, lambda x: hash(np.asarray(x).tobytes()),
-                "expected a string of 64 hex digits", "Python's hash() is not a fingerprint")
+        rejects(
+            checkers.check_fingerprint,
+            lambda x: hash(np.asarray(x).tobytes()),
+            "expected a string of 64 hex digits",
+            "Python's hash() is not a fingerprint",
+        )
 
     def test_bytes_only(self):
-        rejects(checks.check_fingerprint, lambda x: hashlib.sha256(np.asarray(x).tobytes()).hexdigest(),
-                "only the bytes were hashed")
+        rejects(
+            checkers.check_fingerprint,
+            lambda x: hashlib.sha256(np.asarray(x).tobytes()).hexdigest(),
+            "only the bytes were hashed",
+        )
 
     def test_printed_text(self):
         def printed(x):
             a = np.asarray(x)
             return hashlib.sha256(f"{a.dtype}{a.shape}".encode() + str(x).encode()).hexdigest()
 
-        rejects(checks.check_fingerprint, lambda x: hashlib.sha256(str(x).encode()).hexdigest(),
-                "the printed text was hashed")
-        rejects(checks.check_fingerprint, printed, "hash the text f'{a.dtype}{a.shape}' (encoded as UTF-8)")
+        rejects(
+            checkers.check_fingerprint,
+            lambda x: hashlib.sha256(str(x).encode()).hexdigest(),
+            "the printed text was hashed",
+        )
+        rejects(checkers.check_fingerprint, printed, "hash the text f'{a.dtype}{a.shape}' (encoded as UTF-8)")
 
     def test_digest_bytes_instead_of_hex(self):
-        rejects(checks.check_fingerprint,
-                lambda x: hashlib.sha256(np.asarray(x).tobytes()).digest(), "returned 32 bytes", "hexdigest()")
+        rejects(
+            checkers.check_fingerprint,
+            lambda x: hashlib.sha256(np.asarray(x).tobytes()).digest(),
+            "returned 32 bytes",
+            "hexdigest()",
+        )
 
     def test_shortened(self):
-        rejects(checks.check_fingerprint, lambda x: reproducibility.fingerprint(x)[:16], "return all 64 hex digits")
+        rejects(checkers.check_fingerprint, lambda x: reproducibility.fingerprint(x)[:16], "return all 64 hex digits")
 
     def test_header_after_the_bytes(self):
         def reversed_order(x):
             a = np.asarray(x)
             return hashlib.sha256(a.tobytes() + f"{a.dtype}{a.shape}".encode()).hexdigest()
 
-        rejects(checks.check_fingerprint, reversed_order, "(the order matters)")
+        rejects(checkers.check_fingerprint, reversed_order, "(the order matters)")
 
     def test_another_hash(self):
         def with_hash(name):
@@ -742,14 +863,17 @@ class TestCheckFingerprint:
 
             return answer
 
-        message = rejects(checks.check_fingerprint, with_hash("md5"), "this is the md5 digest, not SHA-256")
+        message = rejects(checkers.check_fingerprint, with_hash("md5"), "this is the md5 digest, not SHA-256")
         assert "not a part of them" not in message
-        rejects(checks.check_fingerprint, with_hash("sha3_256"), "this is the sha3_256 digest, not SHA-256")
-        rejects(checks.check_fingerprint, lambda x: hashlib.md5(str(x).encode()).hexdigest(),
-                "the digest has 32 hex digits, as MD5 gives; the hash must be SHA-256")
+        rejects(checkers.check_fingerprint, with_hash("sha3_256"), "this is the sha3_256 digest, not SHA-256")
+        rejects(
+            checkers.check_fingerprint,
+            lambda x: hashlib.md5(str(x).encode()).hexdigest(),
+            "the digest has 32 hex digits, as MD5 gives; the hash must be SHA-256",
+        )
 
     def test_a_long_answer_is_not_echoed_in_full(self):
-        message = rejects(checks.check_fingerprint, lambda x: "0" * 10_000, "returned '0000")
+        message = rejects(checkers.check_fingerprint, lambda x: "0" * 10_000, "returned '0000")
         assert len(message) < 500
 
 
@@ -784,51 +908,76 @@ def workers_with(make_key):
 
 
 class TestCheckWorkerDraws:
-    @pytest.mark.parametrize("answer", [key_hygiene.worker_draws, workers_loop, workers_jit],
-                             ids=["package", "loop", "jit"])
+    @pytest.mark.parametrize(
+        "answer", [key_hygiene.worker_draws, workers_loop, workers_jit], ids=["package", "loop", "jit"]
+    )
     def test_accepts_correct_answers_whatever_the_method(self, answer, capsys):
-        assert checks.check_worker_draws(answer) is None
+        assert checkers.check_worker_draws(answer) is None
         assert capsys.readouterr().out.count("\n") == 1
 
     def test_seed_plus_worker_id(self):
-        rejects(checks.check_worker_draws, workers_with(lambda s, w: random.key(s + w)),
-                "random.key(seed + worker_id) gives neighbouring seeds the same streams")
+        rejects(
+            checkers.check_worker_draws,
+            workers_with(lambda s, w: random.key(s + w)),
+            "random.key(seed + worker_id) gives neighbouring seeds the same streams",
+        )
 
     def test_same_stream_for_every_worker(self):
-        rejects(checks.check_worker_draws, workers_with(lambda s, w: random.key(s)), "every worker got the same draws")
+        rejects(
+            checkers.check_worker_draws, workers_with(lambda s, w: random.key(s)), "every worker got the same draws"
+        )
 
     def test_seed_and_worker_id_swapped(self):
-        rejects(checks.check_worker_draws, workers_with(lambda s, w: random.fold_in(random.key(w), s)),
-                "seed and worker id are swapped")
+        rejects(
+            checkers.check_worker_draws,
+            workers_with(lambda s, w: random.fold_in(random.key(w), s)),
+            "seed and worker id are swapped",
+        )
 
     def test_position_instead_of_id(self):
         def by_position(seed, worker_ids, num_draws):
             return workers_loop(seed, range(len(worker_ids)), num_draws)
 
-        rejects(checks.check_worker_draws, by_position, "not its position in worker_ids")
+        rejects(checkers.check_worker_draws, by_position, "not its position in worker_ids")
 
     def test_one_key_for_all_rows(self):
-        rejects(checks.check_worker_draws,
-                lambda seed, ids, n: random.normal(random.key(seed), (len(ids), n)), "all rows come from one key")
+        rejects(
+            checkers.check_worker_draws,
+            lambda seed, ids, n: random.normal(random.key(seed), (len(ids), n)),
+            "all rows come from one key",
+        )
 
     def test_one_split_key_per_draw(self):
         def per_draw(seed, worker_ids, num_draws):
-            return jnp.stack([jax.vmap(random.normal)(random.split(random.fold_in(random.key(seed), w), num_draws))
-                              for w in worker_ids])
+            return jnp.stack(
+                [
+                    jax.vmap(random.normal)(random.split(random.fold_in(random.key(seed), w), num_draws))
+                    for w in worker_ids
+                ]
+            )
 
-        rejects(checks.check_worker_draws, per_draw, "draw each worker's row with one call")
+        rejects(checkers.check_worker_draws, per_draw, "draw each worker's row with one call")
 
     def test_transposed(self):
-        rejects(checks.check_worker_draws, lambda *args: key_hygiene.worker_draws(*args).T, "draws is transposed")
+        rejects(checkers.check_worker_draws, lambda *args: key_hygiene.worker_draws(*args).T, "draws is transposed")
 
     def test_split_by_worker_id_instead_of_fold_in(self):
-        rejects(checks.check_worker_draws, workers_split, "with jax.threefry_partitionable(False): ",
-                "the exercise asks for random.fold_in(random.key(seed), worker_id)")
+        rejects(
+            checkers.check_worker_draws,
+            workers_split,
+            "with jax.threefry_partitionable(False): ",
+            "the exercise asks for random.fold_in(random.key(seed), worker_id)",
+        )
 
     def test_a_list_passed_to_vmap(self):
         def listed(seed, worker_ids, num_draws):
             keys = jax.vmap(random.fold_in, in_axes=(None, 0))(random.key(seed), worker_ids)
             return jax.vmap(lambda k: random.normal(k, (num_draws,)))(keys)
 
-        rejects(checks.check_worker_draws, listed, "raised ValueError: vmap was requested",
-                "worker_ids is a Python list", "jnp.asarray(worker_ids)")
+        rejects(
+            checkers.check_worker_draws,
+            listed,
+            "raised ValueError: vmap was requested",
+            "worker_ids is a Python list",
+            "jnp.asarray(worker_ids)",
+        )

@@ -1,6 +1,6 @@
 """A pytest plugin that makes nbval check what this book promises.
 
-Loaded by `make test` as ``-p tests.nbval_strict`` next to ``--nbval``. It adds
+Loaded by `make test` as ``-p scripts.nbval_strict`` next to ``--nbval``. It adds
 two things to stock nbval:
 
 1. Figures are compared byte for byte. Stock nbval skips ``image/png`` and
@@ -51,8 +51,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if CAP is None:
         return None
     if FMA_REMOVED:
-        return (f"XLA compiles for {CAP} (no fused multiply-add, which this CPU has): cells tagged "
-                f"'{CPU_TAG}' must differ from the reference, every other cell must equal it")
+        return (
+            f"XLA compiles for {CAP} (no fused multiply-add, which this CPU has): cells tagged "
+            f"'{CPU_TAG}' must differ from the reference, every other cell must equal it"
+        )
     return f"XLA compiles for {CAP}: every cell must equal the reference exactly"
 
 
@@ -86,7 +88,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     refused = [
         f"  {notebook}: code cells {cells} have no execution count"
         for notebook in notebooks
-        if notebook.suffix == ".ipynb" and ".ipynb_checkpoints" not in notebook.parts
+        if notebook.suffix == ".ipynb"
+        and ".ipynb_checkpoints" not in notebook.parts
         and (cells := unexecuted_cells(notebook))
     ]
     if refused:

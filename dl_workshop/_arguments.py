@@ -128,10 +128,7 @@ def check_key(name: str, value: Any) -> None:
     TypeError: key must be a PRNG key (random.key(seed) or random.PRNGKey(seed)), got 42 of type int
     """
     if not is_key(value):
-        raise TypeError(
-            f"{name} must be a PRNG key (random.key(seed) or random.PRNGKey(seed)), "
-            f"got {describe(value)}"
-        )
+        raise TypeError(f"{name} must be a PRNG key (random.key(seed) or random.PRNGKey(seed)), got {describe(value)}")
 
 
 def check_real(name: str, value: Any, *, positive: bool = False, nonnegative: bool = False) -> None:

@@ -70,7 +70,10 @@ def repository_files() -> list[str]:
     """The files git tracks or would track (not ignored), as Binder clones them; not a deleted one."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split("\0")
     return sorted(name for name in listed if name and ((ROOT / name).is_symlink() or (ROOT / name).is_file()))
 
