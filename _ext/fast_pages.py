@@ -13,7 +13,7 @@ Sphinx writes each page (``html-page-context``) or at the end of the build:
   page is left alone: its template calls doctools' ``_ready`` inline.
 - **documentation_options.js is inlined.** It defines ``DOCUMENTATION_OPTIONS``,
   which the theme's inline scripts set while the page is parsed, so it cannot
-  be deferred; 0.4 kB inline costs less than a round trip.
+  be deferred; so small a file costs less inline than a round trip.
 - **The stylesheets are one file**, ``_static/styles/bundle-<hash>.css``: the
   theme's two (``_templates/static/webpack-macros.html`` no longer links them)
   followed by every other, in the page's order, with ``@import`` inlined and
@@ -22,7 +22,7 @@ Sphinx writes each page (``html-page-context``) or at the end of the build:
   contents, so an edited ``_static/custom.css`` reaches pages that were not
   written again.
 - **Icon fonts hold only the icons used.** Font Awesome's three webfonts
-  (0.3 MB, fetched by every page at the highest priority) are cut down at
+  (fetched by every page at the highest priority) are cut down at
   the end of the build, with fontTools, to the characters the pages and
   stylesheets use: a few kB.
 - **Figures carry their size** (``width``/``height`` from the PNG header), so
@@ -46,9 +46,28 @@ from typing import Any
 
 from fontTools import subset
 from fontTools.ttLib import TTFont
-from sphinx.builders.html._assets import _CascadingStyleSheet, _JavaScript
 
-# fontTools reports every table it prunes at INFO (about 80 lines a build); the
+# --- Sphinx internals: the only ones this extension reads, all here ----------
+# Sphinx has no public API for the stylesheet and script objects of a page's
+# context, nor for the builder's list of the stylesheets every page links.
+# tests/test_fast_pages.py fails with "Sphinx changed: re-check ..." when an
+# upgrade moves them.
+from sphinx.builders.html._assets import _CascadingStyleSheet as Stylesheet
+from sphinx.builders.html._assets import _JavaScript as Script
+
+
+def builder_stylesheets(builder: Any) -> list[Stylesheet] | None:
+    """The stylesheets the builder links on every page, before a page adds its own.
+
+    Sphinx 7.4 keeps them as ``_orig_css_files`` from ``prepare_writing`` on and
+    restores the page's list from it after each page. None: no page was written.
+    """
+    return getattr(builder, "_orig_css_files", None)
+
+
+# ------------------------------------------------------------------------------
+
+# fontTools reports every table it prunes at INFO (dozens of lines a build); the
 # build log keeps its warnings only.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
@@ -69,13 +88,13 @@ IMG = re.compile(r"""<img (?![^>]*\bwidth=)([^>]*?\bsrc="([^"]*_images/([^"/]+\.
 # --- scripts ---------------------------------------------------------------
 
 
-def fast_script(script: _JavaScript, outdir: Path) -> _JavaScript:
+def fast_script(script: Script, outdir: Path) -> Script:
     attributes = script.attributes
     if not script.filename or {"async", "defer", "body"} & attributes.keys():
         return script
     if os.fspath(script.filename) == INLINED:
-        return _JavaScript("", priority=script.priority, body=(outdir / INLINED).read_text(encoding="utf-8"))
-    return _JavaScript(script.filename, priority=script.priority, **attributes, defer="defer")
+        return Script("", priority=script.priority, body=(outdir / INLINED).read_text(encoding="utf-8"))
+    return Script(script.filename, priority=script.priority, **attributes, defer="defer")
 
 
 # --- stylesheets -----------------------------------------------------------
@@ -101,14 +120,13 @@ def css_text(outdir: Path, filename: str) -> str:
 def shared_styles(builder: Any) -> list[str]:
     """The stylesheets every page links, in order: the theme's, then the builder's.
 
-    ``_orig_css_files`` is the builder's list before a page adds its own (Sphinx
-    7.4 restores it after each page); a page's own stylesheets stay separate links.
+    A page's own stylesheets stay separate links.
     """
-    builder_styles = [os.fspath(s.filename) for s in builder._orig_css_files if plain(s)]
+    builder_styles = [os.fspath(s.filename) for s in builder_stylesheets(builder) or [] if plain(s)]
     return [*THEME_STYLES, *builder_styles]
 
 
-def plain(style: _CascadingStyleSheet) -> bool:
+def plain(style: Stylesheet) -> bool:
     return style.attributes.get("rel") == "stylesheet" and set(style.attributes) <= {"rel", "type"}
 
 
@@ -116,17 +134,17 @@ def bundle_name(files: list[str]) -> str:
     return f"{BUNDLE_DIR}/bundle-{hashlib.sha256(' '.join(files).encode()).hexdigest()[:12]}.css"
 
 
-def bundled(styles: list[_CascadingStyleSheet], builder: Any) -> list[_CascadingStyleSheet]:
+def bundled(styles: list[Stylesheet], builder: Any) -> list[Stylesheet]:
     files = shared_styles(builder)
     own = [s for s in styles if not (plain(s) and os.fspath(s.filename) in files)]
-    return [_CascadingStyleSheet(bundle_name(files), priority=0), *own]
+    return [Stylesheet(bundle_name(files), priority=0), *own]
 
 
 def write_bundle(app: Any, exception: Exception | None) -> None:
     """At the end of the build, when every extension has copied its files (myst-nb's last)."""
     if exception is not None or app.builder.format != "html":
         return
-    if not hasattr(app.builder, "_orig_css_files"):
+    if builder_stylesheets(app.builder) is None:
         # Nothing was out of date, so Sphinx wrote no page and copied no file:
         # the bundle and fonts of the last build still stand.
         return
@@ -161,7 +179,7 @@ def private_characters(text: str) -> set[int]:
 
 
 def subset_icon_fonts(outdir: Path, css: str) -> None:
-    """Cut each Font Awesome webfont (0.3 MB in all, on every page) down to the icons used.
+    """Cut each Font Awesome webfont (fetched by every page) down to the icons used.
 
     Sphinx copies the theme's full fonts again at every build, so this runs on
     the originals each time. ``.ttf`` files are left whole: browsers that read

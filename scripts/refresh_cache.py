@@ -76,7 +76,7 @@ def main(build: Path) -> None:
     # No record yet: the first build executes every page anyway.
     if record.exists() and changed and cache_dir.exists():
         affected = affected_modules(changed)
-        # Imported only when needed: it takes 2 s, most of a prose-only rebuild.
+        # Imported only when needed: importing it is most of a prose-only rebuild.
         from jupyter_cache import get_cache
 
         cache = get_cache(cache_dir)

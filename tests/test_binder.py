@@ -332,7 +332,7 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
             # One browser profile for all the chapters of this JupyterLab, kept
             # on disk, as a learner's browser is: JupyterLab's scripts come
             # from its cache, compiled (V8's code cache), from the third page
-            # on: about a quarter of the CPU of opening JupyterLab. The files
+            # on, which saves CPU on every chapter. The files
             # are the same either way; each chapter still opens in a new page
             # at its launch path, and JupyterLab keeps no state in the browser
             # that decides what opens (its workspace, on the server, is

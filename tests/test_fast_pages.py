@@ -93,3 +93,41 @@ def test_a_build_with_nothing_to_write_leaves_the_bundle_alone(tmp_path):
     app = SimpleNamespace(builder=builder, outdir=str(tmp_path))
     fast_pages.write_bundle(app, None)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_sphinx_internals_it_reads_are_still_there():
+    """_ext/fast_pages.py reads two private parts of Sphinx (its "Sphinx internals" block)."""
+    import inspect
+
+    from sphinx.builders.html import StandaloneHTMLBuilder
+
+    advice = "Sphinx changed: re-check the 'Sphinx internals' block of _ext/fast_pages.py"
+    assert fast_pages.Stylesheet.__module__ == "sphinx.builders.html._assets", advice
+    style = fast_pages.Stylesheet("x.css", priority=0)
+    assert (style.filename, style.priority, style.attributes) == (
+        "x.css",
+        0,
+        {"rel": "stylesheet", "type": "text/css"},
+    ), advice
+    script = fast_pages.Script("x.js", priority=0, defer="defer")
+    assert (script.filename, script.attributes) == ("x.js", {"defer": "defer"}), advice
+    # The builder's own stylesheets, kept before the first page and restored after each.
+    assert "self._orig_css_files =" in inspect.getsource(StandaloneHTMLBuilder.prepare_writing), advice
+    assert "self._css_files[:] = self._orig_css_files" in inspect.getsource(StandaloneHTMLBuilder.handle_page), advice
+
+
+def test_the_theme_template_it_overrides_is_the_themes_own_but_for_two_changes():
+    """_templates/static/webpack-macros.html is a copy of the installed theme's, without its
+    stylesheet links (the bundle has them) and its fontawesome.js; the theme's digests included."""
+    import pydata_sphinx_theme
+
+    theirs = (
+        Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static" / "webpack-macros.html"
+    )
+    dropped = ("Loaded before other Sphinx assets", "styles/theme.css", "styles/pydata-sphinx-theme.css")
+    dropped += ("users can add custom icons", "scripts/fontawesome.js")
+    expected = "\n".join(line for line in theirs.read_text().splitlines() if not any(d in line for d in dropped))
+    ours = (ROOT / "_templates" / "static" / "webpack-macros.html").read_text()
+    assert ours[ours.index("-#}") + len("-#}") :].strip() == expected.strip(), (
+        f"the theme changed: copy {theirs} to _templates/static/ again and make the two changes its header lists"
+    )
