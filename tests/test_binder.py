@@ -9,15 +9,14 @@ without Docker or network (apart from the package index):
 1. a copy of the repository: the files git tracks or would track (``git
    ls-files -co --exclude-standard``), so no ``.venv``, ``_build`` or learner
    notebooks;
-2. a new virtual environment, where ``pip install -r <config dir>/requirements.txt``
-   runs from the copy's root, then ``<config dir>/postBuild``, with that
-   environment first on PATH, as repo2docker runs them (the config dir is
-   found with repo2docker's rule: ``.binder/``, else ``binder/``, else the root).
-   Like Binder's image, whose installed packages are a layer reused while the
-   files they come from stay the same, the environment is made again only
-   when what it is made from changes (the config dir, ``requirements.txt``,
-   ``pyproject.toml``, the Python): it lives in ``.cache/binder/`` between runs.
-   postBuild runs again whenever the copy changes, as it runs in every image;
+2. a new virtual environment, where ``pip install -r .binder/requirements.txt``
+   runs from the copy's root, then ``.binder/postBuild``, with that environment
+   first on PATH, as repo2docker runs them. Like Binder's image, whose installed
+   packages are a layer reused while the files they come from stay the same,
+   the environment is made again only when ``.binder/requirements.txt``,
+   ``pyproject.toml`` or the Python change: it lives in ``.cache/binder/``
+   between runs. postBuild runs again whenever the copy changes, as it runs in
+   every image;
 3. that environment's JupyterLab on 127.0.0.1, with an empty home: no saved
    workspace and no user settings, like a new Binder container (one per
    pytest-xdist process: the Makefile runs two, each taking half the chapters);
@@ -107,7 +106,7 @@ DROPPED_VARIABLES = re.compile(
     r"|CONDA_.*|JUPYTER.*|IPYTHONDIR|XDG_.*|PYTEST.*|(?!JAX_COMPILATION_CACHE_|JAX_PERSISTENT_CACHE_)JAX_.*|XLA_.*)$"
 )
 # The copy of the repository and its Binder environment: kept between runs, the
-# environment made again when what it is made from changes (see image_key).
+# environment made again when what it is made from changes (see install_key).
 CACHE = ROOT / ".cache" / "binder"
 
 
@@ -123,20 +122,14 @@ def chapter_id(source: Path) -> str:
 # --- the Binder image, simulated -----------------------------------------------------
 
 
-def binder_dir(repo: Path) -> Path:
-    """Where repo2docker reads its configuration: ``.binder/``, else ``binder/``, else the root."""
-    dot, plain = repo / ".binder", repo / "binder"
-    assert not (dot.is_dir() and plain.is_dir()), "repo2docker refuses a repository with both binder/ and .binder/"
-    return dot if dot.is_dir() else plain if plain.is_dir() else repo
-
-
-def image_key(repo: Path, config: Path) -> str:
-    """A hash of what repo2docker's image depends on: the config folder, the lock, the package, the Python."""
-    digest = hashlib.sha256(sys.version.encode())
-    for path in sorted([*config.rglob("*"), repo / "requirements.txt", repo / "pyproject.toml"]):
-        if path.is_file():
-            digest.update(path.relative_to(repo).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+def install_key(repo: Path) -> str:
+    """A hash of what the installed packages come from: the learner's lock, the package, the Python."""
+    parts = [
+        sys.version.encode(),
+        (repo / ".binder/requirements.txt").read_bytes(),
+        (repo / "pyproject.toml").read_bytes(),
+    ]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
 def free_port() -> int:
@@ -226,37 +219,23 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
         copy_made = copied != content and not (run_id and copied_by == run_id)
         if copy_made:
             copy_repository(files, repo)
-        config = binder_dir(repo)
+        config = repo / ".binder"
         runtime = (config / "runtime.txt").read_text().strip()
         here = f"python-{sys.version_info.major}.{sys.version_info.minor}"
         assert runtime == here, f"{config.name}/runtime.txt asks Binder for {runtime}; this machine has {here}"
         # The installed packages, made again only when what they come from
         # changes (like repo2docker's image layer, reused while those files are the same).
-        image = image_key(repo, config)
+        image = install_key(repo)
         stamp = venv / ".binder-image"
         installed = stamp.exists() and stamp.read_text() == image
         if not installed:
             shutil.rmtree(venv, ignore_errors=True)
             # repo2docker: a Python environment of the runtime.txt version, then
-            # `pip install -r <config>/requirements.txt` from the repository root.
+            # `pip install -r .binder/requirements.txt` from the repository root.
             # (pip's download cache is reused: the same files, fetched once.)
             run([sys.executable, "-m", "venv", str(venv)], cwd=base, env=environment, timeout=120)
-            requirements = (config / "requirements.txt").relative_to(repo).as_posix()
-            run(
-                [
-                    str(venv / "bin/python"),
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "-r",
-                    requirements,
-                ],
-                cwd=repo,
-                env=environment,
-                timeout=1200,
-            )
+            pip = [str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+            run([*pip, "-r", ".binder/requirements.txt"], cwd=repo, env=environment, timeout=1200)
             seconds["install"] = round(time.monotonic() - started, 1)
         else:
             seconds["install"] = f"reused ({venv.relative_to(ROOT)}: {stamp.name} matches)"
