@@ -28,7 +28,8 @@ export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS := 0
 export JAX_COMPILATION_CACHE_MAX_SIZE := 1000000000
 # Strict builds: warnings are errors, broken references reported, every problem listed.
 JB_FLAGS := -W -n --keep-going
-NBVAL_FLAGS := -p scripts.nbval_strict --nbval --nbval-current-env \
+# A kernel may take minutes to start on a machine that runs several test steps at once.
+NBVAL_FLAGS := -p scripts.nbval_strict --nbval --nbval-current-env --nbval-kernel-startup-timeout 300 \
 	--nbval-sanitize-with scripts/nbval-sanitize.cfg -n auto --dist loadscope
 
 .PHONY: book test checks unit-tests test-build nbval portability serve clean lock versions bench chromium site-tests binder-test
