@@ -77,9 +77,10 @@ def glued(name, spec=""):
     """The value glued as `name`, formatted as the site's {glue:text}`name:spec` shows it."""
     if name not in _glued:
         return f"(run the cells above to see {name})"
-    return format_plain_text(_glued[name], spec)
-'''
+    return format_plain_text(_glued[name], spec)'''
 
+# A glued value as a learner notebook quotes it (what Page.role writes): its name and format.
+QUOTE = re.compile(r'\{eval\}`glued\("(?P<name>[^"]+)"(?:, "(?P<spec>[^"]*)")?\)`')
 ROLE = re.compile(r"\{(?P<name>[a-z][a-z:-]*)\}`(?P<body>[^`]+)`")
 # A role, or code that may show a role's syntax without being one (left as written):
 # a fenced block without a directive, or an inline code span.
@@ -269,7 +270,7 @@ def learner_notebook(book: Book, page: str) -> nbformat.NotebookNode:
         first_code = next(index for index, cell in enumerate(cells) if cell.cell_type == "code")
         cells.insert(
             first_code,
-            nbformat.v4.new_code_cell(SETUP_CELL.rstrip("\n"), metadata={"jupyter": {"source_hidden": True}}),
+            nbformat.v4.new_code_cell(SETUP_CELL, metadata={"jupyter": {"source_hidden": True}}),
         )
     for index, cell in enumerate(cells):
         cell.id = f"cell-{index}"  # stable ids: the same chapter gives the same file

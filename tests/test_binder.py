@@ -81,6 +81,7 @@ from scripts.book_site import (
     source_file,
     toc_files,
 )
+from scripts.learner_notebooks import QUOTE
 
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -441,7 +442,6 @@ def run_all_cells(page, started: float) -> list[dict]:
 # What must not be in a sentence after rendering: a MyST role's or directive's
 # name ({glue:text}, {doc}, :::{admonition}...), or jupyterlab-myst's box for one it does not know.
 RAW_MYST = re.compile(r"\{[a-z][a-z:-]*\}|:::|Unknown (Directive|Role)")
-EVAL = re.compile(r'\{eval\}`glued\("(?P<name>[^"]+)"(?:, "(?P<spec>[^"]*)")?\)`')
 # Every {eval} evaluated by the kernel, and its value drawn in the page (which follows a moment later).
 EVALUATED = f"""() => ({PROSE})().every(cell => cell.evaluated >= cell.evals && !cell.text.includes('glued("'))"""
 
@@ -554,7 +554,7 @@ def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, report, sour
         raw = RAW_MYST.search(cell["prose"])
         if raw:
             problems.append(f"markdown cell {number} shows {raw.group(0)!r} raw: {cell['prose'][:300]!r}")
-        for role in EVAL.finditer(cell["source"]):
+        for role in QUOTE.finditer(cell["source"]):
             name, spec = role["name"], role["spec"] or ""
             if name not in glued:
                 problems.append(f"markdown cell {number}: no cell glued {name!r}")

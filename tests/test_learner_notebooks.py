@@ -77,7 +77,7 @@ def test_a_chapter_keeps_its_code_cells_and_every_glued_value(course, page):
     glued = len(re.findall(r"\{glue(?::text)?\}`", (ROOT / f"{page}.md").read_text()))
     evals = sum(source.count("{eval}`glued(") for source in markdown_of(notebook))
     assert evals == glued, f"{page}: {glued} glued values in the chapter, {evals} in the notebook"
-    setup = [SETUP_CELL.rstrip("\n")] if glued else []
+    setup = [SETUP_CELL] if glued else []
     assert code_of(notebook) == setup + [cell.source for cell in chapter.cells if cell.cell_type == "code"]
 
 

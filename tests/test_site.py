@@ -582,7 +582,7 @@ def test_learner_notebooks_quote_only_values_glued_above():
     import nbformat
     from jupyter_cache import get_cache
 
-    from scripts.learner_notebooks import SETUP_CELL
+    from scripts.learner_notebooks import QUOTE, SETUP_CELL
 
     cache = get_cache(SITE.parent / ".jupyter_cache")
     executions = {}  # page name -> its last execution (the cache may hold older ones)
@@ -605,9 +605,9 @@ def test_learner_notebooks_quote_only_values_glued_above():
         above = 0  # the chapter's code cells above the current cell
         for cell in nbformat.read(notebook, as_version=4).cells:
             if cell.cell_type == "code":
-                above += cell.source != SETUP_CELL.rstrip("\n")
+                above += cell.source != SETUP_CELL
                 continue
-            for name in re.findall(r'\{eval\}`glued\("([^"]+)"', cell.source):
+            for name in (quote["name"] for quote in QUOTE.finditer(cell.source)):
                 quoted += 1
                 if glued_by.get(name, len(code)) >= above:
                     where = f"code cell {glued_by[name] + 1}" if name in glued_by else "no cell"
