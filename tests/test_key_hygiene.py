@@ -1,8 +1,6 @@
-"""Specification of dl_workshop.key_hygiene and dl_workshop.reproducibility,
-and of the JAX facts that chapters 10 to 13 rely on.
-
-The facts are tested so that a JAX upgrade that changes one of them fails here,
-naming the fact, before a chapter's prose becomes wrong.
+"""Specification of dl_workshop.key_hygiene and dl_workshop.reproducibility, and of the JAX
+facts that chapters 10 to 13 rely on: a JAX upgrade that changes a fact fails here, naming it,
+before a chapter's prose becomes wrong.
 """
 
 from __future__ import annotations
@@ -18,13 +16,9 @@ from jax.errors import KeyReuseError
 
 from dl_workshop.checkers import fingerprint_reference, fold_in_walk_reference, worker_draws_reference
 from dl_workshop.key_hygiene import fold_in_step, fold_in_walk, worker_draws
-from dl_workshop.reproducibility import (
-    draw_fingerprints,
-    fingerprint,
-    fresh_process_environment,
-    in_fresh_processes,
-)
+from dl_workshop.reproducibility import draw_fingerprints, fingerprint, fresh_process_environment, in_fresh_processes
 
+KEY = random.key(0)
 SEEDS = [0, 44, 1234]
 
 
@@ -36,9 +30,6 @@ def loop_fold_in_walk(key: jax.Array, num_steps: int) -> jax.Array:
         position = position + random.choice(direction_key, jnp.array([-1.0, 1.0])) * random.exponential(length_key)
         positions.append(position)
     return jnp.array(positions)
-
-
-# --- fold_in_walk -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -75,11 +66,8 @@ def test_fold_in_walk_reuses_no_key():
         jax.jit(fold_in_walk, static_argnums=1)(random.key(1), 20)
 
 
-def test_both_key_types_give_the_same_walk():
+def test_fold_in_walk_is_the_same_with_both_key_types():
     assert jnp.array_equal(fold_in_walk(random.key(3), 30), fold_in_walk(random.PRNGKey(3), 30))
-
-
-# --- worker_draws -------------------------------------------------------------------
 
 
 class TestWorkerDraws:
@@ -106,9 +94,6 @@ class TestWorkerDraws:
     def test_smallest_sizes_and_largest_values(self):
         assert worker_draws(0, [0], 1).shape == (1, 1)
         assert worker_draws(2**32 - 1, [2**32 - 1], 2).shape == (1, 2)
-
-
-# --- fingerprint --------------------------------------------------------------------
 
 
 class TestFingerprint:
@@ -148,11 +133,8 @@ def test_draw_fingerprints_eager_jit_and_sharded_agree():
 
 def test_fresh_processes_with_two_devices_and_one_cpu_give_the_same_bits():
     """Chapter 12's claim: the same key gives the same bits on one or two devices, any thread count."""
-    found = in_fresh_processes(
-        {"two devices": {"devices": 2, "one_cpu": False}, "one CPU": {"devices": 1, "one_cpu": True}},
-        seed=2026,
-        size=1000,
-    )
+    configurations = {"two devices": {"devices": 2, "one_cpu": False}, "one CPU": {"devices": 1, "one_cpu": True}}
+    found = in_fresh_processes(configurations, seed=2026, size=1000)
     assert found["two devices"]["devices"] == 2
     assert found["one CPU"]["devices"] == 1
     here = draw_fingerprints(2026, 1000)["eager"]
@@ -169,64 +151,71 @@ def test_fresh_process_environment_keeps_existing_xla_flags(monkeypatch):
     assert env["JAX_PLATFORMS"] == "cpu"
 
 
-# --- bad input ----------------------------------------------------------------------
-
-KEY = random.key(0)
+# The openings of messages that several rows of the table below assert.
+PRNG_KEY = "key must be a PRNG key (random.key(seed) or random.PRNGKey(seed))"
+IDS = "worker_ids must be a non-empty 1-D sequence of integers"
 
 
 @pytest.mark.parametrize(
-    ("call", "error", "message"),
+    ("function", "args", "error", "message"),
     [
-        (lambda: fold_in_walk(KEY, 0), ValueError, "num_steps must be at least 1, got 0"),
-        (lambda: fold_in_walk(KEY, 2.5), TypeError, "num_steps must be an integer, got 2.5 of type float"),
+        (fold_in_walk, (KEY, 0), ValueError, "num_steps must be at least 1, got 0"),
+        (fold_in_walk, (KEY, 2.5), TypeError, "num_steps must be an integer, got 2.5 of type float"),
+        (fold_in_walk, (44, 5), TypeError, f"{PRNG_KEY}, got 44 of type int"),
+        (fold_in_walk, (random.split(KEY, 3), 5), TypeError, "key must be a PRNG key"),
         (
-            lambda: fold_in_walk(44, 5),
-            TypeError,
-            "key must be a PRNG key (random.key(seed) or random.PRNGKey(seed)), got 44 of type int",
+            fold_in_walk,
+            (KEY, 10**15),
+            MemoryError,
+            "num_steps=1000000000000000 would need about 32000.0 TB of memory, more than this machine has",
         ),
-        (lambda: fold_in_walk(random.split(KEY, 3), 5), TypeError, "key must be a PRNG key"),
         (
-            lambda: worker_draws(-1, [0], 3),
+            worker_draws,
+            (-1, [0], 3),
             ValueError,
             "seed must be an integer from 0 to 4294967295 (random.key keeps only the low 32 bits of a seed), got -1",
         ),
-        (lambda: worker_draws(2**32, [0], 3), ValueError, "got 4294967296"),
-        (lambda: worker_draws(1.0, [0], 3), TypeError, "seed must be an integer, got 1.0 of type float"),
-        (lambda: worker_draws(True, [0], 3), TypeError, "seed must be an integer, got the bool True"),
-        (lambda: worker_draws(0, [], 3), TypeError, "worker_ids must be a non-empty 1-D sequence of integers"),
+        (worker_draws, (2**32, [0], 3), ValueError, "got 4294967296"),
+        (worker_draws, (1.0, [0], 3), TypeError, "seed must be an integer, got 1.0 of type float"),
+        (worker_draws, (True, [0], 3), TypeError, "seed must be an integer, got the bool True"),
+        (worker_draws, (0, [], 3), TypeError, IDS),
         (
-            lambda: worker_draws(0, 3, 3),
+            worker_draws,
+            (0, 3, 3),
             TypeError,
             "worker_ids must be a sequence of integers such as [0, 1, 2], got 3 of type int",
         ),
-        (lambda: worker_draws(0, "01", 3), TypeError, "worker_ids must be a sequence of integers"),
+        (worker_draws, (0, "01", 3), TypeError, "worker_ids must be a sequence of integers"),
+        (worker_draws, (0, [0.5, 1.0], 3), TypeError, f"{IDS}, got [0.5, 1.0] of type list"),
+        (worker_draws, (0, [0.5] * 10_000, 3), TypeError, f"{IDS}, got a list of 10000 items of type float"),
+        (worker_draws, (0, [[0, 1]], 3), TypeError, IDS),
+        (worker_draws, (0, [0, -1], 3), ValueError, "worker_ids must hold integers from 0 to 4294967295, got -1"),
+        (worker_draws, (0, [2**32], 3), ValueError, "got 4294967296"),
+        (worker_draws, (0, [0], 0), ValueError, "num_draws must be at least 1, got 0"),
         (
-            lambda: worker_draws(0, [0.5, 1.0], 3),
-            TypeError,
-            "worker_ids must be a non-empty 1-D sequence of integers, got [0.5, 1.0] of type list",
+            worker_draws,
+            (0, [0, 1], 10**15),
+            MemoryError,
+            "len(worker_ids)=2 and num_draws=1000000000000000 would need about 8000.0 TB of memory, "
+            "more than this machine has",
         ),
-        (lambda: worker_draws(0, [[0, 1]], 3), TypeError, "worker_ids must be a non-empty 1-D sequence of integers"),
-        (lambda: worker_draws(0, [0, -1], 3), ValueError, "worker_ids must hold integers from 0 to 4294967295, got -1"),
-        (lambda: worker_draws(0, [2**32], 3), ValueError, "got 4294967296"),
-        (lambda: worker_draws(0, [0], 0), ValueError, "num_draws must be at least 1, got 0"),
         (
-            lambda: fingerprint(KEY),
+            fingerprint,
+            (KEY,),
             TypeError,
             "x is an array of typed PRNG keys (an array of shape () and dtype key<fry>): fingerprint random.key_data(x)",
         ),
-        (lambda: fingerprint("abc"), TypeError, "x must be an array of numbers, got 'abc' of type str"),
-        (lambda: fingerprint(None), TypeError, "x must be an array of numbers, got None of type NoneType"),
-        (lambda: fingerprint(np.array([object()])), TypeError, "x must be an array of numbers"),
-        (lambda: draw_fingerprints(0, 0), ValueError, "size must be at least 1, got 0"),
+        (fingerprint, ("abc",), TypeError, "x must be an array of numbers, got 'abc' of type str"),
+        (fingerprint, (None,), TypeError, "x must be an array of numbers, got None of type NoneType"),
+        (fingerprint, (np.array([object()]),), TypeError, "x must be an array of numbers"),
+        (draw_fingerprints, (0, 0), ValueError, "size must be at least 1, got 0"),
     ],
 )
-def test_bad_input_names_the_argument_and_the_value(call, error, message):
+def test_bad_input_is_refused_in_a_short_message_naming_the_argument_and_the_value(function, args, error, message):
     with pytest.raises(error) as raised:
-        call()
+        function(*args)
     assert message in str(raised.value)
-
-
-# --- the JAX facts the chapters rely on ---------------------------------------------
+    assert len(str(raised.value)) < 200
 
 
 class TestKeyReuseChecker:
@@ -243,11 +232,8 @@ class TestKeyReuseChecker:
             random.normal(key)
 
     def test_catches_a_scan_body_that_reuses_its_carry_key(self):
-        def step(key, _):
-            return key, random.normal(key)
-
         with jax.debug_key_reuse(True), pytest.raises(KeyReuseError, match="scan body function leads to key reuse"):
-            lax.scan(step, random.key(0), None, length=3)
+            lax.scan(lambda key, _: (key, random.normal(key)), random.key(0), None, length=3)
 
     def test_a_scan_that_splits_its_carry_key_passes(self):
         def step(key, _):
@@ -275,13 +261,10 @@ class TestKeyReuseChecker:
 
     def test_does_not_catch_one_key_broadcast_by_vmap(self):
         """The "every walk is the same walk" bug passes the checker."""
-
-        def walk(key, walk_id):
-            return jnp.cumsum(random.normal(key, (10,)))
-
+        same_key_walks = jax.vmap(lambda key, walk_id: jnp.cumsum(random.normal(key, (10,))), in_axes=(None, 0))
         with jax.debug_key_reuse(True):
-            walks = jax.vmap(walk, in_axes=(None, 0))(random.key(0), jnp.arange(5))
-            jitted = jax.jit(jax.vmap(walk, in_axes=(None, 0)))(random.key(1), jnp.arange(5))
+            walks = same_key_walks(random.key(0), jnp.arange(5))
+            jitted = jax.jit(same_key_walks)(random.key(1), jnp.arange(5))
         assert bool((walks == walks[0]).all()) and bool((jitted == jitted[0]).all())
 
     def test_does_not_catch_a_key_both_split_and_folded(self):
@@ -330,6 +313,17 @@ class TestKeyTypes:
         assert jnp.array_equal(random.key_data(random.key(2**32)), random.key_data(random.key(0)))
 
 
+def split_i_is_fold_in_i() -> bool:
+    key = random.key(7)
+    folded = jnp.stack([random.key_data(random.fold_in(key, i)) for i in range(6)])
+    return bool(jnp.array_equal(random.key_data(random.split(key, 6)), folded))
+
+
+def a_shorter_draw_is_a_prefix_of_a_longer_one() -> bool:
+    key = random.key(7)
+    return bool(jnp.array_equal(random.normal(key, (5,)), random.normal(key, (20,))[:5]))
+
+
 class TestThreefryPartitionable:
     """Chapter 12: the flag whose default changed in JAX 0.5.0."""
 
@@ -342,26 +336,11 @@ class TestThreefryPartitionable:
             off = random.normal(random.key(42), (3,))
         assert not bool((on == off).any())
 
-    def test_split_i_equals_fold_in_i_only_when_on(self):
-        key = random.key(7)
-
-        def same() -> bool:
-            folded = jnp.stack([random.key_data(random.fold_in(key, i)) for i in range(6)])
-            return bool(jnp.array_equal(random.key_data(random.split(key, 6)), folded))
-
-        assert same()
+    @pytest.mark.parametrize("fact", [split_i_is_fold_in_i, a_shorter_draw_is_a_prefix_of_a_longer_one])
+    def test_holds_only_when_on(self, fact):
+        assert fact()
         with jax.threefry_partitionable(False):
-            assert not same()
-
-    def test_a_shorter_draw_is_a_prefix_of_a_longer_one_only_when_on(self):
-        key = random.key(7)
-
-        def prefix() -> bool:
-            return bool(jnp.array_equal(random.normal(key, (5,)), random.normal(key, (20,))[:5]))
-
-        assert prefix()
-        with jax.threefry_partitionable(False):
-            assert not prefix()
+            assert not fact()
 
 
 def test_stateful_rng_exists_and_its_nth_key_is_fold_in_of_n():
@@ -393,28 +372,3 @@ def test_a_numpy_list_seed_is_a_spawned_child_when_the_seed_fills_the_pool(seed,
     state = child.generate_state(4)
     assert np.array_equal(np.random.SeedSequence([seed, 2]).generate_state(4), state) == collides
     assert not np.array_equal(np.random.SeedSequence([2, seed]).generate_state(4), state)
-
-
-def test_a_long_worker_ids_list_is_not_echoed_in_full():
-    with pytest.raises(TypeError) as raised:
-        worker_draws(0, [0.5] * 10_000, 3)
-    assert "worker_ids must be a non-empty 1-D sequence of integers, got a list of 10000 items of type float" in str(
-        raised.value
-    )
-    assert len(str(raised.value)) < 200
-
-
-@pytest.mark.parametrize(
-    ("call", "message"),
-    [
-        (lambda: fold_in_walk(KEY, 10**15), "num_steps=1000000000000000 would need about 32000.0 TB of memory"),
-        (
-            lambda: worker_draws(0, [0, 1], 10**15),
-            "len(worker_ids)=2 and num_draws=1000000000000000 would need about 8000.0 TB",
-        ),
-    ],
-)
-def test_sizes_beyond_the_machines_memory_are_refused(call, message):
-    with pytest.raises(MemoryError) as raised:
-        call()
-    assert message in str(raised.value) and "more than this machine has" in str(raised.value)
