@@ -34,20 +34,13 @@ def toc_files(toc: dict | None = None) -> list[str]:
     return learner_notebooks.toc_files(toc if toc is not None else yaml.safe_load((ROOT / "_toc.yml").read_text()))
 
 
-def launch_path(config: dict, source: str) -> str:
-    """The ``urlpath`` of a chapter's Binder link, built like sphinx-book-theme builds it.
+def launch_path(source: Path) -> str:
+    """Where a chapter's Binder button opens it: its learner notebook, in JupyterLab.
 
-    ``lab/tree/`` (``launch_buttons.notebook_interface: jupyterlab``), then
-    ``repository.path_to_book``, then the chapter's learner notebook: its path
-    in the book with the suffix ``.ipynb``. (The theme links the ``.ipynb``
-    beside a page's source when that file exists as the book is built;
-    scripts/learner_notebooks.py writes one for every page with code cells.)
+    ``_config.yml`` asks for JupyterLab; the theme links the ``.ipynb`` beside a
+    page's source when it exists at build time (scripts/learner_notebooks.py).
     """
-    interface = config.get("launch_buttons", {}).get("notebook_interface", "classic")
-    tree = "lab/tree" if interface == "jupyterlab" else "tree"
-    book = (config.get("repository", {}).get("path_to_book") or "").strip("/")
-    notebook = Path(source).with_suffix(".ipynb").as_posix()
-    return "/".join(part for part in (tree, book, notebook) if part)
+    return f"lab/tree/{source.relative_to(ROOT).with_suffix('.ipynb').as_posix()}"
 
 
 def source_file(name: str) -> Path:
