@@ -23,12 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from dl_workshop.performance import machine
+from dl_workshop.reproducibility import host_cpu_flags
+from dl_workshop.versions import DATA, release_key
 
-from dl_workshop.performance import machine  # noqa: E402
-from dl_workshop.reproducibility import host_cpu_flags  # noqa: E402
-from dl_workshop.versions import DATA, release_key  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 # Why each release is here. Every minor line from 0.4 to the pinned one, and
 # the releases on each side of every change that the matrix shows. 0.4.13 is

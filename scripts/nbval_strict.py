@@ -21,13 +21,15 @@ two things to stock nbval:
    reproduces fails (the tag is wrong), and so does an untagged cell that
    differs (a CPU dependence the page does not declare). A cap that takes
    nothing away from this CPU (AVX2 on a CPU without AVX-512) would only repeat
-   plain nbval: the run is skipped, and says so.
+   plain nbval, and a machine that is not x86 has none of these instruction
+   sets: the run is skipped, and says so.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ import nbformat
 import pytest
 from nbval.plugin import IPyNbCell, IPyNbFile
 
-from dl_workshop.reproducibility import ISAS_WITHOUT_FMA, cap_changes_nothing, host_cpu_flags, isa_cap
+from dl_workshop.reproducibility import ISAS_WITHOUT_FMA, cap_changes_nothing, host_cpu_flags, isa_cap, on_x86
 
 FIGURE_TYPES = ("image/png", "image/jpeg")
 CPU_TAG = "cpu-dependent"
@@ -74,6 +76,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if not config.option.nbval or hasattr(config, "workerinput"):
         return
+    if CAP is not None and not on_x86():
+        pytest.exit(
+            f"skipped: --xla_cpu_max_isa names x86 instruction sets; this machine is {platform.machine()}",
+            returncode=0,
+        )
     if CAP is not None and cap_changes_nothing(CAP, host_cpu_flags()):
         # The same instructions as the build's: the run would repeat plain nbval.
         pytest.exit(

@@ -122,11 +122,7 @@ def copy_book(destination: Path) -> Path:
 
 
 def build(book: Path, fresh: bool = True) -> subprocess.CompletedProcess[str]:
-    """The Makefile's build command and flags (scripts/jb_build.py, JB_FLAGS).
-
-    ``fresh``: every page read again (``--all``, as ``make test`` builds);
-    otherwise only those Sphinx finds out of date (``make book``).
-    """
+    """The Makefile's build (JB_FLAGS): every page read again if ``fresh`` (make test), else as make book."""
     fresh_flag = ["--all"] if fresh else []
     return run(
         [sys.executable, str(ROOT / "scripts" / "jb_build.py"), ".", *fresh_flag, *make_variable("JB_FLAGS")], book
@@ -134,14 +130,8 @@ def build(book: Path, fresh: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 def nbval(notebooks: Path, workers: bool = False, isa: str | None = None) -> subprocess.CompletedProcess[str]:
-    """nbval with the Makefile's flags, run from the project root like ``make nbval``.
-
-    For one small notebook, pytest-xdist's worker processes only add start-up
-    time: ``-n 0`` runs it in one process, unless ``workers`` (the refusal
-    test, since xdist is where a refused run once went on comparing).
-    ``isa``: XLA compiles for that instruction set, with its own compilation
-    cache, as ``make portability-<isa>`` runs it.
-    """
+    """nbval with the Makefile's flags, from the project root: in one process unless ``workers``
+    (xdist is where a refused run once went on comparing); ``isa``: as ``make portability`` runs it."""
     flags = [str(ROOT / flag) if flag.endswith(".cfg") else flag for flag in make_variable("NBVAL_FLAGS")]
     one_process = [] if workers else ["-n", "0"]
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *flags, *one_process, str(notebooks)]
@@ -152,7 +142,7 @@ def nbval(notebooks: Path, workers: bool = False, isa: str | None = None) -> sub
 
 
 def plain(text: str) -> str:
-    """Text as a terminal shows it: without colours (ANSI escapes; the kernel colours its tracebacks)."""
+    """Without the colours (ANSI escapes) of the kernel's tracebacks."""
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
@@ -191,11 +181,9 @@ FAILING_CELL = 'raise RuntimeError("injected failure")'
 
 @pytest.fixture(scope="session")
 def failed_build(tmp_path_factory, worker_id) -> Path:
-    """The book with a failing cell, built (and failed) once, its output in _build/build.log as the Makefile keeps it.
+    """The book with a failing cell, built (and failed) once per run, its output in _build/build.log.
 
-    Made once per run, as ``builds`` below is. A test that changes it (the
-    Makefile's failure branch, a build again; in place: Sphinx keeps nothing
-    of a build made in another folder) holds its lock, ``failing-book.lock``.
+    A test that changes it (the Makefile's failure branch, a build again) holds ``failing-book.lock``.
     """
     base = tmp_path_factory.getbasetemp()
     shared = base if worker_id == "master" else base.parent  # the run's folder, shared by its workers
@@ -278,14 +266,9 @@ def test_a_formula_that_is_not_valid_latex_fails_the_build_and_is_named(tmp_path
 
 @pytest.fixture(scope="session")
 def builds(tmp_path_factory, worker_id) -> dict[str, Path]:
-    """The executed notebook of a clean build of the page, and that of a rebuild.
-
-    The rebuild (``--all`` again, nothing changed) hits the execution cache for
-    every page, and so writes reference notebooks with no outputs. Made once
-    per run: under pytest-xdist the first worker to need it builds it in the
-    run's shared temporary folder and the others wait for it (pytest-xdist's
-    recipe for a fixture made once).
-    """
+    """The executed notebook of a clean build of the page, and that of a rebuild, which hits the
+    execution cache and so writes notebooks with no outputs. Made once per run, by the first
+    pytest-xdist worker that needs it, in the run's shared folder (pytest-xdist's recipe)."""
     base = tmp_path_factory.getbasetemp()
     shared = base if worker_id == "master" else base.parent  # the run's folder, shared by its workers
     book, executed = shared / "fault-book", shared / "fault-book-executed"
