@@ -1,13 +1,10 @@
 """Canary: the exact random stream of the pinned JAX, and the version matrix kept true.
 
-The book prints random values, and nbval checks them against a fresh run, but
-both come from the same JAX. ``dl_workshop/versions.json`` (written by
-``make versions``, rendered in chapter 12) holds the book's headline values
-measured in many JAX releases. These tests recompute the pinned release's rows
-live and compare them with the file, so that a change in JAX's random stream
-(an upgrade, or the flag ``jax_threefry_partitionable`` flipped) fails loudly
-with a message that says what it means for the book, and so that the table
-on the site cannot go stale silently.
+nbval compares the book's random values with a fresh run, but of the same JAX. These tests recompute
+live the pinned release's rows of ``dl_workshop/versions.json`` (written by ``make versions``, rendered
+in chapter 12) and compare them with the file: a change in JAX's random stream (an upgrade, or
+``jax_threefry_partitionable`` flipped) fails saying what it means for the book, and the table on the
+site cannot go stale silently.
 """
 
 from __future__ import annotations
@@ -41,16 +38,14 @@ def chapters_with_random_values() -> list[str]:
 
 @functools.cache
 def live_values(partitionable: bool) -> dict[str, list[str]]:
-    """The headline values computed now, with the flag at ``partitionable``
-    (once per process: the first computation compiles for about 20 s)."""
+    """The headline values now, with the flag at ``partitionable`` (cached: the first run compiles for about 20 s)."""
     with jax.threefry_partitionable(partitionable):
         return headline_values()
 
 
 def check_random_stream(matrix: dict[str, Any], partitionable: bool, expected_setting: bool | None = None) -> None:
-    """Raise AssertionError, explaining the consequences, unless this JAX, with
-    the flag at ``partitionable``, computes the matrix's row of the pinned
-    release with the flag at ``expected_setting`` (by default the same)."""
+    """Raise AssertionError, explaining the consequences, unless this JAX with the flag at ``partitionable``
+    computes the matrix's row of the pinned release with the flag at ``expected_setting`` (by default the same)."""
     expected_setting = partitionable if expected_setting is None else expected_setting
     expected = find_row(matrix, pinned_release(), expected_setting)
     if expected is None:
@@ -103,12 +98,8 @@ def test_canary_fails_and_explains_when_the_stream_changes():
 def test_an_altered_value_in_the_file_fails_and_is_named():
     """The table cannot go stale silently: a value changed in the file fails the check."""
     matrix = copy.deepcopy(load_matrix())
-    row = find_row(matrix, pinned_release(), True)
-    row["values"]["exercise 1: final position"] = ["-13", "-8"]
+    find_row(matrix, pinned_release(), True)["values"]["exercise 1: final position"] = ["-13", "-8"]
     with pytest.raises(AssertionError) as failure:
         check_random_stream(matrix, partitionable=True)
-    assert str(failure.value).count("expected") == 1
-    assert (
-        "exercise 1: final position, printed in 05-brownian-motion-on-a-grid: expected [-13, -8], got [-13, -9]"
-        in str(failure.value)
-    )
+    named = "exercise 1: final position, printed in 05-brownian-motion-on-a-grid: expected [-13, -8], got [-13, -9]"
+    assert named in str(failure.value) and str(failure.value).count("expected") == 1

@@ -34,19 +34,14 @@ RAW_ROLE = re.compile(r"\{(?!eval\})[a-z][a-z:-]*\}`")
 RAW_DIRECTIVE = re.compile(
     r"^[ \t]*(`{3,}|:{3,})\{(?!admonition|exercise-start|exercise-end|solution-start|solution-end)", re.MULTILINE
 )
+PAGES = sorted(Book(ROOT).notebooks)
 
 
-def markdown_of(notebook) -> list[str]:
-    return [cell.source for cell in notebook.cells if cell.cell_type == "markdown"]
-
-
-def code_of(notebook) -> list[str]:
-    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+def sources(notebook, cell_type: str) -> list[str]:
+    return [cell.source for cell in notebook.cells if cell.cell_type == cell_type]
 
 
 # --- the course's own chapters -------------------------------------------------------
-
-
 @pytest.fixture(scope="module")
 def course() -> Book:
     return Book(ROOT)
@@ -60,39 +55,35 @@ def test_every_page_with_code_gets_a_notebook_and_only_those(course):
         assert (page in course.notebooks) == has_code, page
 
 
-@pytest.mark.parametrize("page", sorted(Book(ROOT).notebooks))
+@pytest.mark.parametrize("page", PAGES)
 def test_a_chapter_leaves_no_myst_that_jupyterlab_shows_raw(course, page):
-    notebook = learner_notebook(course, page)
-    for source in markdown_of(notebook):
+    for source in sources(learner_notebook(course, page), "markdown"):
         # Roles inside code (how-to text that shows MyST syntax) are not roles.
         prose = re.sub(r"(`+).+?\1", "", re.sub(r"^```(?!\{).*?^```", "", source, flags=re.MULTILINE | re.DOTALL))
         assert not RAW_ROLE.search(prose), f"{page}: a role is left raw in:\n{source[:800]}"
         assert not RAW_DIRECTIVE.search(source), f"{page}: a directive is left raw in:\n{source[:800]}"
 
 
-@pytest.mark.parametrize("page", sorted(Book(ROOT).notebooks))
+@pytest.mark.parametrize("page", PAGES)
 def test_a_chapter_keeps_its_code_cells_and_every_glued_value(course, page):
     chapter = jupytext.read(ROOT / f"{page}.md", fmt="md:myst")
     notebook = learner_notebook(course, page)
     glued = len(re.findall(r"\{glue(?::text)?\}`", (ROOT / f"{page}.md").read_text()))
-    evals = sum(source.count("{eval}`glued(") for source in markdown_of(notebook))
+    evals = sum(source.count("{eval}`glued(") for source in sources(notebook, "markdown"))
     assert evals == glued, f"{page}: {glued} glued values in the chapter, {evals} in the notebook"
     setup = [SETUP_CELL] if glued else []
-    assert code_of(notebook) == setup + [cell.source for cell in chapter.cells if cell.cell_type == "code"]
+    assert sources(notebook, "code") == setup + sources(chapter, "code")
 
 
 def test_the_theme_links_every_chapter_to_its_notebook():
-    """The Binder button opens ``<page>.ipynb`` when that file exists as the book is built: make book writes them first."""
+    """The Binder button opens ``<page>.ipynb`` if it exists as the book is built: make book writes them first."""
     makefile = (ROOT / "Makefile").read_text()
     build = makefile[makefile.index("define build_site") :]
     assert build.index("scripts/learner_notebooks.py") < build.index("scripts/jb_build.py")
-    postbuild = (ROOT / ".binder" / "postBuild").read_text()
-    assert "python scripts/learner_notebooks.py" in postbuild
+    assert "python scripts/learner_notebooks.py" in (ROOT / ".binder" / "postBuild").read_text()
 
 
 # --- each construct, on a small book --------------------------------------------------
-
-
 @pytest.fixture
 def book(tmp_path) -> Book:
     """A two-page book: a chapter (written by each test) and a glossary without code."""
@@ -113,71 +104,45 @@ def convert(root: Path, markdown: str, code: str = "x = 1", **cell_options: str)
     return learner_notebook(Book(root), "book/a")
 
 
-def test_a_glued_value_becomes_an_eval_of_the_same_name_and_format(book):
-    text = markdown_of(convert(book, "Mean {glue:text}`sample_mean:.3f`, count {glue:text}`n`, raw {glue}`v`.\n"))[0]
-    assert 'Mean {eval}`glued("sample_mean", ".3f")`' in text
-    assert 'count {eval}`glued("n")`' in text and 'raw {eval}`glued("v")`' in text
-
-
-def test_links_go_to_notebooks_where_there_is_code_and_to_the_site_elsewhere(book):
-    text = markdown_of(
-        convert(
-            book,
+@pytest.mark.parametrize(
+    ("markdown", "converted"),
+    [
+        pytest.param(
+            "Mean {glue:text}`sample_mean:.3f`, count {glue:text}`n`, raw {glue}`v`.\n",
+            'Mean {eval}`glued("sample_mean", ".3f")`, count {eval}`glued("n")`, raw {eval}`glued("v")`.',
+            id="a glued value becomes an eval of the same name and format",
+        ),
+        pytest.param(
             "{doc}`again <a>`, {doc}`glossary`, {ref}`start`, {ref}`here <words>`, "
             "{term}`PRNG key`, {term}`keys <carry>`.\n",
-        )
-    )[0]
-    assert "[again](a.ipynb)" in text
-    assert f"[Glossary]({SITE}book/glossary.html)" in text
-    assert f"[Page A]({SITE}book/a.html#start)" in text
-    assert f"[here]({SITE}book/glossary.html#words)" in text
-    assert f"[PRNG key]({SITE}book/glossary.html#term-PRNG-key)" in text
-    assert f"[keys]({SITE}book/glossary.html#term-carry)" in text
-
-
-def test_a_rubric_is_bold_and_an_included_function_is_its_source(book):
-    text = markdown_of(
-        convert(
-            book,
-            """\
-        ```{rubric} Hints
-        ```
-
-        1. In a list:
-
-           ```{literalinclude} ../pkg.py
-           :pyobject: grid_step
-           ```
-        """,
-        )
-    )[0]
-    assert "**Hints**" in text
-    source = inspect.getsource(jax_idioms.grid_step)
-    assert "   ```python\n" + textwrap.indent(source, "   ") + "   ```" in text
-
-
-def test_directives_jupyterlab_renders_are_kept_with_what_is_inside_converted(book):
-    text = markdown_of(
-        convert(
-            book,
-            """\
-        :::{admonition} Key points
-        :class: tip
-        The mean is {glue:text}`m:.2f`.
-
-        ```{rubric} Inside
-        ```
-        :::
-        """,
-        )
-    )[0]
-    assert ":::{admonition} Key points\n:class: tip\n" in text
-    assert '{eval}`glued("m", ".2f")`' in text and "**Inside**" in text and text.rstrip().endswith(":::")
-
-
-def test_syntax_shown_as_code_is_left_as_written(book):
-    text = markdown_of(convert(book, "Write `` {glue:text}`name:.3f` `` in prose, or:\n\n```md\n{doc}`x`\n```\n"))[0]
-    assert "`` {glue:text}`name:.3f` ``" in text and "```md\n{doc}`x`\n```" in text
+            f"[again](a.ipynb), [Glossary]({SITE}book/glossary.html), [Page A]({SITE}book/a.html#start), "
+            f"[here]({SITE}book/glossary.html#words), [PRNG key]({SITE}book/glossary.html#term-PRNG-key), "
+            f"[keys]({SITE}book/glossary.html#term-carry).",
+            id="links go to notebooks where there is code and to the site elsewhere",
+        ),
+        pytest.param(
+            "```{rubric} Hints\n```\n\n1. In a list:\n\n"
+            "   ```{literalinclude} ../pkg.py\n   :pyobject: grid_step\n   ```\n",
+            "**Hints**\n\n1. In a list:\n\n   ```python\n"
+            + textwrap.indent(inspect.getsource(jax_idioms.grid_step), "   ")
+            + "   ```",
+            id="a rubric is bold and an included function is its source",
+        ),
+        pytest.param(
+            ":::{admonition} Key points\n:class: tip\nThe mean is {glue:text}`m:.2f`.\n\n"
+            "```{rubric} Inside\n```\n:::\n",
+            ':::{admonition} Key points\n:class: tip\nThe mean is {eval}`glued("m", ".2f")`.\n\n**Inside**\n:::',
+            id="directives jupyterlab renders are kept with what is inside converted",
+        ),
+        pytest.param(
+            "Write `` {glue:text}`name:.3f` `` in prose, or:\n\n```md\n{doc}`x`\n```\n",
+            "Write `` {glue:text}`name:.3f` `` in prose, or:\n\n```md\n{doc}`x`\n```",
+            id="syntax shown as code is left as written",
+        ),
+    ],
+)
+def test_markdown_becomes_what_jupyterlab_renders(book, markdown, converted):
+    assert sources(convert(book, markdown), "markdown") == [f"(start)=\n# Page A\n\n{converted}"]
 
 
 def test_hidden_cells_are_collapsed_and_a_caption_follows_its_figure(book):
@@ -220,23 +185,14 @@ def test_glossary_anchors_follow_sphinx():
 
 
 def test_the_setup_cell_gives_each_glued_value_as_the_site_formats_it():
-    """In a real kernel: values glued after the setup cell, formatted with myst-nb's rules.
-
-    The setup cell uses myst-nb's ``format_plain_text`` (its {glue:text}
-    formatting) and ipykernel's display hooks; an upgrade that breaks either fails here.
-    """
-    notebook = nbformat.v4.new_notebook(
-        cells=[
-            nbformat.v4.new_code_cell(SETUP_CELL),
-            nbformat.v4.new_code_cell(
-                "from myst_nb import glue\nglue('mean', 0.123456, display=False)\nglue('n', 100000)"
-            ),
-            nbformat.v4.new_code_cell(
-                "print(glued('mean', '.3f'), glued('n', ','), glued('n'), glued('later'), sep='|')"
-            ),
-        ]
-    )
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(notebook, timeout=60).execute()
+    """In a real kernel, so that an upgrade breaking what the setup cell uses fails here:
+    myst-nb's ``format_plain_text`` (its {glue:text} formatting) and ipykernel's display hooks."""
+    cells = [
+        SETUP_CELL,
+        "from myst_nb import glue\nglue('mean', 0.123456, display=False)\nglue('n', 100000)",
+        "print(glued('mean', '.3f'), glued('n', ','), glued('n'), glued('later'), sep='|')",
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
+    NotebookClient(notebook, timeout=60, kernel_name="python3").execute()
     printed = notebook.cells[2].outputs[0]["text"].strip()
     assert printed == "0.123|100,000|100000|(run the cells above to see later)"

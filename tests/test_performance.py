@@ -6,46 +6,31 @@ import numpy as np
 import pytest
 from jax import random
 
+from dl_workshop import performance
 from dl_workshop.jax_idioms import grw_draw
-from dl_workshop.performance import (
-    Timing,
-    compare_times,
-    loglog_slope,
-    machine,
-    positions_before_each_step,
-    time_call,
-    time_calls,
-    walks_key_per_walk,
-    walks_numpy,
-    walks_one_key,
-    walks_python_loop,
-    walks_scan,
-    walks_vmap_cumsum,
-    walks_vmap_scan,
-)
 
 KEY = random.PRNGKey(3)
 
 
 def test_the_loop_computes_grw_draw_per_split_key():
-    loop = walks_python_loop(KEY, 2, 20)
+    loop = performance.walks_python_loop(KEY, 2, 20)
     for row, k in zip(loop, random.split(KEY, 2), strict=True):
         np.testing.assert_allclose(row, grw_draw(k, 20)[1], rtol=0, atol=1e-5)
 
 
 def test_vmap_of_scan_equals_scan_per_walk_exactly():
-    assert np.array_equal(walks_vmap_scan(KEY, 4, 50), walks_scan(KEY, 4, 50))
+    assert np.array_equal(performance.walks_vmap_scan(KEY, 4, 50), performance.walks_scan(KEY, 4, 50))
 
 
-@pytest.mark.parametrize("fn", [walks_scan, walks_vmap_scan, walks_vmap_cumsum])
-def test_jax_versions_agree_with_the_loop_to_round_off(fn):
-    result = np.asarray(fn(KEY, 3, 40))
+@pytest.mark.parametrize("name", ["walks_scan", "walks_vmap_scan", "walks_vmap_cumsum"])
+def test_jax_versions_agree_with_the_loop_to_round_off(name):
+    result = np.asarray(getattr(performance, name)(KEY, 3, 40))
     assert result.shape == (3, 40)
-    np.testing.assert_allclose(result, walks_python_loop(KEY, 3, 40), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(result, performance.walks_python_loop(KEY, 3, 40), rtol=0, atol=1e-5)
 
 
 def test_one_key_per_walk_sums_each_walk_keys_draws():
-    walks = np.asarray(walks_key_per_walk(KEY, 3, 40))
+    walks = np.asarray(performance.walks_key_per_walk(KEY, 3, 40))
     assert walks.shape == (3, 40)
     for row, k in zip(walks, random.split(KEY, 3), strict=True):
         expected = np.concatenate([[0.0], np.cumsum(np.asarray(random.normal(k, (40,))))[:-1]])
@@ -53,7 +38,7 @@ def test_one_key_per_walk_sums_each_walk_keys_draws():
 
 
 def test_one_key_for_all_sums_one_batch_of_draws():
-    walks = np.asarray(walks_one_key(KEY, 3, 40))
+    walks = np.asarray(performance.walks_one_key(KEY, 3, 40))
     expected = np.cumsum(np.asarray(random.normal(KEY, (3, 40))), axis=1)
     np.testing.assert_allclose(walks[:, 1:], expected[:, :-1], rtol=0, atol=1e-5)
     assert np.all(walks[:, 0] == 0)
@@ -61,7 +46,7 @@ def test_one_key_for_all_sums_one_batch_of_draws():
 
 def test_positions_start_at_zero_and_add_every_draw_but_the_last():
     draws = np.arange(1.0, 7.0, dtype=np.float32).reshape(2, 3)
-    assert np.asarray(positions_before_each_step(draws)).tolist() == [[0, 1, 3], [0, 4, 9]]
+    assert np.asarray(performance.positions_before_each_step(draws)).tolist() == [[0, 1, 3], [0, 4, 9]]
 
 
 @pytest.mark.parametrize(
@@ -74,31 +59,32 @@ def test_positions_start_at_zero_and_add_every_draw_but_the_last():
     ],
 )
 def test_compare_times_words_follow_the_ratio(ratio, words):
-    assert compare_times(ratio) == words
+    assert performance.compare_times(ratio) == words
 
 
 def test_loglog_slope_of_a_power_law_is_its_exponent():
     sizes = np.array([10.0, 100.0, 1000.0])
-    assert loglog_slope(sizes, 3e-6 * sizes**0.8) == pytest.approx(0.8)
+    assert performance.loglog_slope(sizes, 3e-6 * sizes**0.8) == pytest.approx(0.8)
 
 
 def test_numpy_walks_start_at_zero_and_are_reproducible_from_their_seed():
-    walks = walks_numpy(0, 5, 30)
+    walks = performance.walks_numpy(0, 5, 30)
     assert walks.shape == (5, 30)
     assert np.all(walks[:, 0] == 0)
-    assert np.array_equal(walks, walks_numpy(0, 5, 30))
+    assert np.array_equal(walks, performance.walks_numpy(0, 5, 30))
 
 
 def test_time_call_separates_compilation_from_running():
-    timing = time_call(walks_vmap_scan, KEY, 2, 7, repeat=2)  # a new shape: compiles once
-    assert isinstance(timing, Timing)
+    timing = performance.time_call(performance.walks_vmap_scan, KEY, 2, 7, repeat=2)  # a new shape: compiles once
+    assert isinstance(timing, performance.Timing)
     assert 0 < timing.run <= timing.first_call
     assert timing.compile == pytest.approx(timing.first_call - timing.run)
 
 
 def test_time_calls_times_every_call_and_keeps_compilation_apart():
-    calls = {"scan": (walks_vmap_scan, KEY, 2, 9), "cumsum": (walks_vmap_cumsum, KEY, 2, 9)}  # new shapes
-    timings = time_calls(calls, repeat=2)
+    # New shapes: each compiles on its first call.
+    calls = {"scan": (performance.walks_vmap_scan, KEY, 2, 9), "cumsum": (performance.walks_vmap_cumsum, KEY, 2, 9)}
+    timings = performance.time_calls(calls, repeat=2)
     assert sorted(timings) == ["cumsum", "scan"]
     for timing in timings.values():
         assert 0 < timing.run <= timing.first_call
@@ -106,6 +92,6 @@ def test_time_calls_times_every_call_and_keeps_compilation_apart():
 
 
 def test_machine_names_the_hardware_and_versions():
-    info = machine()
+    info = performance.machine()
     assert int(info["cores"]) >= 1
     assert info["jax"] and info["numpy"] and info["cpu"]

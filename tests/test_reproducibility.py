@@ -1,9 +1,8 @@
 """Specification of dl_workshop.reproducibility's comparison across CPUs (chapter 12).
 
-The facts that the chapter's section "Another CPU: where exactness ends" explains
-are tested here, so that a JAX upgrade that changes one of them fails, naming
-the fact, before the page's explanation becomes wrong. (The fingerprint and the
-fresh-process runs are specified in tests/test_key_hygiene.py.)
+The facts that the chapter's section "Another CPU: where exactness ends" explains are tested
+here, so that a JAX upgrade that changes one fails, naming it, before the page becomes wrong.
+(The fingerprint and the fresh-process runs are specified in tests/test_key_hygiene.py.)
 """
 
 from __future__ import annotations
@@ -15,33 +14,22 @@ import numpy as np
 import pytest
 from jax import lax, random
 
-from dl_workshop.reproducibility import (
-    ISA_WITHOUT_FMA,
-    ISAS_WITHOUT_FMA,
-    NORMAL_UNIFORM_LOW,
-    cap_changes_nothing,
-    cpu_environment,
-    cpu_results,
-    host_cpu_flags,
-    isa_cap,
-    on_two_cpus,
-    on_x86,
-    ulp_distance,
-)
+from dl_workshop import reproducibility
+from dl_workshop.reproducibility import cap_changes_nothing, cpu_environment, host_cpu_flags, ulp_distance
 
-X86 = on_x86()
+X86 = reproducibility.on_x86()
 
 
 def test_isa_cap_reads_the_last_cap_in_the_flags():
-    assert isa_cap(None) is None
-    assert isa_cap("--xla_force_host_platform_device_count=2") is None
-    assert isa_cap("--xla_cpu_max_isa=avx2") == "AVX2"
-    assert isa_cap("--xla_cpu_max_isa=AVX2 --xla_cpu_max_isa=AVX") == "AVX"
+    assert reproducibility.isa_cap(None) is None
+    assert reproducibility.isa_cap("--xla_force_host_platform_device_count=2") is None
+    assert reproducibility.isa_cap("--xla_cpu_max_isa=avx2") == "AVX2"
+    assert reproducibility.isa_cap("--xla_cpu_max_isa=AVX2 --xla_cpu_max_isa=AVX") == "AVX"
 
 
 def test_the_isa_without_fma_is_one_of_those_without_fma():
-    assert ISA_WITHOUT_FMA in ISAS_WITHOUT_FMA
-    assert "AVX2" not in ISAS_WITHOUT_FMA
+    assert reproducibility.ISA_WITHOUT_FMA in reproducibility.ISAS_WITHOUT_FMA
+    assert "AVX2" not in reproducibility.ISAS_WITHOUT_FMA
 
 
 def test_a_cap_changes_nothing_on_a_cpu_without_a_newer_instruction_set():
@@ -85,12 +73,12 @@ def test_ulp_distance_refuses_arrays_of_different_shapes():
 def test_normal_is_sqrt2_erf_inv_of_the_uniform_on_minus_one_one_from_the_same_key():
     """The chapter's explanation of where normals differ: the transform, not the uniforms."""
     key = random.key(7)
-    u = random.uniform(key, (1000,), minval=NORMAL_UNIFORM_LOW, maxval=1.0)
+    u = random.uniform(key, (1000,), minval=reproducibility.NORMAL_UNIFORM_LOW, maxval=1.0)
     assert jnp.array_equal(np.float32(np.sqrt(2)) * lax.erf_inv(u), random.normal(key, (1000,)))
 
 
 def test_cpu_results_has_every_result_the_chapter_names_with_its_shape_and_type():
-    found = cpu_results(0, size=16, num_steps=12)
+    found = reproducibility.cpu_results(0, size=16, num_steps=12)
     assert {name: (value.dtype.kind, value.shape) for name, value in found.items()} == {
         "keys": ("u", (16, 2)),
         "bits": ("u", (16,)),
@@ -102,7 +90,7 @@ def test_cpu_results_has_every_result_the_chapter_names_with_its_shape_and_type(
         "loop walk": ("f", (100,)),
         "scan walk": ("f", (100,)),
     }
-    again = cpu_results(0, size=16, num_steps=12)
+    again = reproducibility.cpu_results(0, size=16, num_steps=12)
     assert all(np.array_equal(found[name], again[name]) for name in found)  # a function of its seed
 
 
@@ -110,30 +98,30 @@ def test_cpu_results_has_every_result_the_chapter_names_with_its_shape_and_type(
 def test_cpu_results_refuses_a_size_below_one(argument):
     sizes = {"size": 4, "num_steps": 4, argument: 0}
     with pytest.raises(ValueError, match=f"{argument} must be at least 1, got 0"):
-        cpu_results(0, **sizes)
+        reproducibility.cpu_results(0, **sizes)
 
 
 @pytest.fixture(scope="module")
 def two_cpus() -> dict[str, dict[str, np.ndarray]]:
-    return on_two_cpus(2026, size=20_000, num_steps=300)
+    return reproducibility.on_two_cpus(2026, size=20_000, num_steps=300)
 
 
 def test_on_two_cpus_the_process_for_this_cpu_computes_what_this_process_does(two_cpus):
-    here = cpu_results(2026, size=20_000, num_steps=300)
+    here = reproducibility.cpu_results(2026, size=20_000, num_steps=300)
     for name, value in two_cpus["this CPU"].items():
         assert np.array_equal(value, here[name]), name
 
 
 @pytest.mark.skipif(not X86, reason="--xla_cpu_max_isa names x86 instruction sets")
 def test_without_fma_keys_bits_the_normals_uniforms_and_integer_walks_stay_identical(two_cpus):
-    here, older = two_cpus["this CPU"], two_cpus[ISA_WITHOUT_FMA]
+    here, older = two_cpus["this CPU"], two_cpus[reproducibility.ISA_WITHOUT_FMA]
     for name in ("keys", "bits", "uniform (-1, 1)", "grid walk"):
         assert np.array_equal(here[name], older[name]), f"{name} changed without FMA"
 
 
 @pytest.mark.skipif(not X86 or "fma" not in host_cpu_flags(), reason="needs an x86 CPU with FMA to take it away")
 def test_without_fma_normals_and_scaled_uniforms_differ_in_the_last_bits_and_loop_equals_scan(two_cpus):
-    here, older = two_cpus["this CPU"], two_cpus[ISA_WITHOUT_FMA]
+    here, older = two_cpus["this CPU"], two_cpus[reproducibility.ISA_WITHOUT_FMA]
     ulps = ulp_distance(here["normal"], older["normal"])
     assert 0 < (ulps > 0).mean() < 0.1 and ulps.max() <= 4
     assert not np.array_equal(here["uniform (0.1, 0.7)"], older["uniform (0.1, 0.7)"])

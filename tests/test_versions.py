@@ -6,18 +6,14 @@ The live comparison of the pinned release's rows with the file is the canary
 
 from __future__ import annotations
 
-import copy
-
 from dl_workshop import versions
 from dl_workshop.versions import HEADLINES, experiments, releases, upgrade_table, version_table
 
-BASE = {headline.name: ["1"] for headline in HEADLINES}
-
 
 def row(release: str, partitionable: bool, default: bool, xla_flags: str = "", **changed: list[str]) -> dict:
-    values = copy.deepcopy(BASE)
-    for label, texts in changed.items():
-        values[next(h.name for h in HEADLINES if h.label == label.replace("_", " "))] = texts
+    """A row in which every headline value is ["1"] but those ``changed``, given by their labels."""
+    values = {headline.name: changed.pop(headline.label, ["1"]) for headline in HEADLINES}
+    assert not changed, f"no headline has the label {sorted(changed)}"
     return {
         "jax": release,
         "jaxlib": release,
@@ -43,12 +39,8 @@ MATRIX = {
 
 
 def test_releases_are_sorted_by_version_number_and_leave_out_the_experiments():
-    assert [(r["jax"], r["partitionable"]) for r in releases(MATRIX)] == [
-        ("0.9.0", True),
-        ("0.9.0", False),
-        ("0.10.0", True),
-        ("0.10.0", False),
-    ]
+    found = [(r["jax"], r["partitionable"]) for r in releases(MATRIX)]
+    assert found == [("0.9.0", True), ("0.9.0", False), ("0.10.0", True), ("0.10.0", False)]
     assert [r["xla_flags"] for r in experiments(MATRIX)] == ["--some_flag"]
 
 
@@ -61,18 +53,15 @@ def test_the_table_marks_exactly_the_values_that_differ_from_the_release_above()
 
 
 def test_the_upgrade_table_names_printed_values_and_chapters_to_re_read():
-    frame = upgrade_table(MATRIX, "0.9.0").data
-    assert frame.to_dict("records") == [
+    assert upgrade_table(MATRIX, "0.9.0").data.to_dict("records") == [
         {"JAX": "0.9.0 (pinned)", "printed values that differ": "none", "chapters to re-read": "none"},
         {"JAX": "0.10.0", "printed values that differ": "walk end", "chapters to re-read": "04"},
     ]
 
 
 def test_a_value_the_book_does_not_print_sends_no_one_to_re_read_a_chapter():
-    frame = upgrade_table(
-        {"rows": [row("1.0", True, True), row("1.1", True, True, **{"ex. 3 steps": ["2"]})]}, "1.0"
-    ).data
-    assert frame["chapters to re-read"].tolist() == ["none", "none"]
+    matrix = {"rows": [row("1.0", True, True), row("1.1", True, True, **{"ex. 3 steps": ["2"]})]}
+    assert upgrade_table(matrix, "1.0").data["chapters to re-read"].tolist() == ["none", "none"]
 
 
 def test_the_weekly_report_shows_this_jax_s_rows_and_what_differs(monkeypatch):
@@ -89,14 +78,8 @@ def test_the_weekly_report_says_when_the_release_has_no_row(monkeypatch):
 
 
 def test_consecutive_releases_that_change_the_same_values_share_a_row():
-    matrix = {
-        "rows": [
-            row("1.0", True, True, **{"walk end": ["2"]}),
-            row("1.1", True, True, **{"walk end": ["2"]}),
-            row("1.2", True, True),
-            row("1.3", True, True),
-        ]
-    }
+    same_change = [row(release, True, True, **{"walk end": ["2"]}) for release in ("1.0", "1.1")]
+    matrix = {"rows": [*same_change, row("1.2", True, True), row("1.3", True, True)]}
     assert upgrade_table(matrix, "1.2").data["JAX"].tolist() == ["1.0 to 1.1", "1.2 (pinned)", "1.3"]
 
 
