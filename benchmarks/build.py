@@ -1,16 +1,11 @@
 """Benchmark of building and testing the book, on a scratch copy of the working tree.
 
-Measures, each in its own fresh state:
-
-- the floor: every chapter's notebook executed once with nbclient, summed;
-- a clean `make book` (every page executed);
-- a rebuild after a prose-only edit of one chapter (execution cache);
-- a rebuild after a change to dl_workshop (pages that use it re-executed);
-- the nbval step of `make test` (parallel);
-- `make test` as a whole, with the environment already installed;
-- each step of `make test` alone, with the CPU time of every process on the
-  machine while it ran (browsers, JupyterLab and kernels included): their sum
-  over the number of cores bounds what any schedule of the steps can reach.
+Each measure starts from its own fresh state: the floor (every chapter's notebook
+executed once with nbclient), a clean `make book`, rebuilds after a prose-only
+edit (execution cache) and after a dl_workshop edit (the pages that use it
+re-executed), the nbval step, `make test`, then each of its steps alone with the
+CPU time of every process on the machine while it ran: their sum over the
+number of cores bounds what any schedule of the steps can reach.
 """
 
 from __future__ import annotations
@@ -28,6 +23,7 @@ import nbclient
 from scripts.book_site import code_cells, copy_repository, repository_files, source_file, toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
+EXECUTED = re.compile(r"(\S+\.md): Executing notebook")  # in `make book`'s log: a page it executes
 
 
 def chapters(root: Path) -> list[Path]:
@@ -74,8 +70,8 @@ def busy_cpu_seconds() -> float:
     A parent's resource usage misses processes it does not wait for: the
     browsers Playwright starts, JupyterLab's kernels. This counts everything.
     """
-    fields = [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
-    user, nice, system, _idle, _iowait, irq, softirq = fields
+    # The first line of /proc/stat, "cpu", sums all cores.
+    user, nice, system, _idle, _iowait, irq, softirq = map(int, Path("/proc/stat").read_text().split()[1:8])
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
@@ -90,11 +86,7 @@ def make_test_steps(root: Path, env: dict[str, str]) -> dict[str, dict[str, floa
 
 
 def floor(root: Path) -> dict[str, float]:
-    """Seconds to execute each chapter once with nbclient (kernel start included).
-
-    Pages without code cells (the glossary, the instructors' page) are not
-    executed by the build either, and are left out.
-    """
+    """Seconds to execute each chapter (each page the build executes) once with nbclient, kernel start included."""
     seconds = {}
     for page in chapters(root):
         notebook = jupytext.read(page, fmt="md:myst")
@@ -116,25 +108,20 @@ def measure(workdir: Path, include_make_test: bool = True) -> dict[str, object]:
         "JAX_COMPILATION_CACHE_DIR": str(ROOT / ".cache" / "jax"),
     }
     os.environ["PYTHONPATH"] = str(root)
-    results: dict[str, object] = {}
 
     per_page = floor(root)
-    results["floor_s"] = sum(per_page.values())
-    results["floor_per_page_s"] = per_page
-
+    results: dict[str, object] = {"floor_s": sum(per_page.values()), "floor_per_page_s": per_page}
     results["clean_book_s"], _ = timed(["make", "book"], root, env)
 
     page = root / "book" / "03-many-draws.md"
     page.write_text(page.read_text() + "\nA sentence added by the benchmark.\n")
     results["prose_edit_rebuild_s"], log = timed(["make", "book"], root, env)
-    results["prose_edit_pages_executed"] = re.findall(r"(\S+\.md): Executing notebook", log)
+    results["prose_edit_pages_executed"] = EXECUTED.findall(log)
 
     module = root / "dl_workshop" / "checkers.py"
     module.write_text(module.read_text() + "\n# A comment added by the benchmark.\n")
     results["package_edit_rebuild_s"], log = timed(["make", "book"], root, env)
-    results["package_edit_pages_executed"] = sorted(
-        str(Path(p).relative_to(root)) for p in re.findall(r"(\S+\.md): Executing notebook", log)
-    )
+    results["package_edit_pages_executed"] = sorted(str(Path(page).relative_to(root)) for page in EXECUTED.findall(log))
 
     timed(["make", "test-build"], root, env)
     results["nbval_s"], _ = timed(["make", "nbval"], root, env)

@@ -27,8 +27,10 @@ from scripts.book_site import CHROMIUM_ARGS, toc_files
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 NPM_PREFIX = ROOT / "_build" / "bench" / "npm"
-LIGHTHOUSE_VERSION = "13.5.0"
+LIGHTHOUSE_PACKAGE = "lighthouse@13.5.0"
 CHROME_FLAGS = " ".join(CHROMIUM_ARGS)
+LIGHTHOUSE_OPTIONS = ["--quiet", f"--chrome-flags={CHROME_FLAGS}", "--only-categories=performance,accessibility"]
+LIGHTHOUSE_ENV = {"CHROME_PATH": "/usr/bin/chromium", "PATH": "/usr/bin:/bin"}
 COMPRESSIBLE = (".html", ".css", ".js", ".json", ".svg", ".txt")
 RUNS = 3
 
@@ -46,9 +48,8 @@ class GzipHandler(SimpleHTTPRequestHandler):
         path = Path(self.translate_path(self.path))
         if path.is_dir():
             path = path / "index.html"
-        if path.suffix not in COMPRESSIBLE or "gzip" not in self.headers.get("Accept-Encoding", ""):
-            return super().send_head()
-        if not path.is_file():
+        gzip_accepted = "gzip" in self.headers.get("Accept-Encoding", "")
+        if path.suffix not in COMPRESSIBLE or not gzip_accepted or not path.is_file():
             return super().send_head()
         body = gzip.compress(path.read_bytes(), compresslevel=6)
         self.send_response(200)
@@ -69,19 +70,8 @@ def pages() -> list[str]:
 def ensure_lighthouse() -> Path:
     binary = NPM_PREFIX / "node_modules" / ".bin" / "lighthouse"
     if not binary.exists():
-        subprocess.run(
-            [
-                "npm",
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                str(NPM_PREFIX),
-                f"lighthouse@{LIGHTHOUSE_VERSION}",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        install = ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(NPM_PREFIX), LIGHTHOUSE_PACKAGE]
+        subprocess.run(install, check=True, capture_output=True)
     return binary
 
 
@@ -89,6 +79,8 @@ def measure() -> list[dict[str, object]]:
     if shutil.which("chromium") is None:
         raise RuntimeError("Debian's chromium is needed: apt-get install chromium")
     lighthouse = ensure_lighthouse()
+    reports = ROOT / "_build" / "bench" / "lighthouse"
+    reports.mkdir(parents=True, exist_ok=True)
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(GzipHandler, directory=str(SITE)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     rows = []
@@ -97,36 +89,23 @@ def measure() -> list[dict[str, object]]:
             url = f"http://127.0.0.1:{server.server_port}/{page}"
             results = []
             for run in range(RUNS):
-                out = ROOT / "_build" / "bench" / "lighthouse" / f"{Path(page).stem}.{run}.json"
-                out.parent.mkdir(parents=True, exist_ok=True)
-                subprocess.run(
-                    [
-                        str(lighthouse),
-                        url,
-                        "--quiet",
-                        f"--chrome-flags={CHROME_FLAGS}",
-                        "--only-categories=performance,accessibility",
-                        "--output=json",
-                        f"--output-path={out}",
-                    ],
-                    check=True,
-                    capture_output=True,
-                    env={"CHROME_PATH": "/usr/bin/chromium", "PATH": "/usr/bin:/bin"},
-                    timeout=300,
-                )
+                out = reports / f"{Path(page).stem}.{run}.json"
+                command = [str(lighthouse), url, *LIGHTHOUSE_OPTIONS, "--output=json", f"--output-path={out}"]
+                subprocess.run(command, check=True, capture_output=True, env=LIGHTHOUSE_ENV, timeout=300)
                 results.append(json.loads(out.read_text()))
             results.sort(key=lambda result: result["categories"]["performance"]["score"])
-            result = results[len(results) // 2]
+            median = results[len(results) // 2]
+            weight = median["audits"]["total-byte-weight"]
             rows.append(
                 {
                     "page": page,
-                    "performance": result["categories"]["performance"]["score"],
-                    "performance_runs": [r["categories"]["performance"]["score"] for r in results],
-                    "accessibility": result["categories"]["accessibility"]["score"],
-                    "transfer_bytes": result["audits"]["total-byte-weight"]["numericValue"],
+                    "performance": median["categories"]["performance"]["score"],
+                    "performance_runs": [result["categories"]["performance"]["score"] for result in results],
+                    "accessibility": median["categories"]["accessibility"]["score"],
+                    "transfer_bytes": weight["numericValue"],
                     "largest_items": [
                         (item["url"].split("/")[-1].split("?")[0], item["totalBytes"])
-                        for item in result["audits"]["total-byte-weight"]["details"]["items"][:3]
+                        for item in weight["details"]["items"][:3]
                     ],
                 }
             )

@@ -1,36 +1,21 @@
 """Benchmark of the exercise solutions against their bit-exact floor, the seed's eager loop and NumPy.
 
-Each solution of ``dl_workshop.jax_idioms`` is timed, compiled, at course size
-and at a large size, beside its **floor**: the time JAX's own samplers take to
-make the same draws from the same keys, with nothing around them (for the grid
-walk, the two ``random.choice`` calls of every step, after splitting the step's
-key in two; for stick-breaking, the ``random.beta`` draws; for the Gaussian
-walks, the ``random.normal`` draws). A solution that gives the book's results
-bit for bit cannot skip these draws, so ``solution / floor`` is what the rest of
-the solution costs. Target: at most ``TARGET`` at large size.
+A solution's **floor** is the time JAX's own samplers take to make the same
+draws from the same keys, with nothing around them. A solution that gives the
+book's results bit for bit cannot skip these draws, so ``solution / floor`` is
+what the rest of the solution costs. At every size, :func:`check_same_draws`
+asserts that the floor makes the solution's very draws: the solution's outputs,
+rebuilt from the floor's draws, must equal them bit for bit. A solution that
+fuses the last multiplication of a normal draw with the arithmetic that follows
+(FMA: see the book's section "Another CPU: where exactness ends") never rounds
+its draws on their own on a CPU with FMA: its check then runs in a fresh process
+whose XLA compiles for a CPU without FMA (``--xla_cpu_max_isa=AVX``).
 
-At every size, :func:`check_same_draws` asserts that the floor's draws are the
-very draws the solution makes: the solution's outputs are rebuilt from the
-floor's draws and must equal them bit for bit. Where the solution fuses the last
-multiplication of a normal draw with the arithmetic that follows (a fused
-multiply-add, FMA: see the book's section "Another CPU: where exactness
-ends"), its draws are never rounded on their own on a CPU with FMA; the check
-then runs in a fresh process whose XLA compiles for a CPU without FMA
-(``--xla_cpu_max_isa=AVX``), where they are.
-
-The eager loop of the seed is timed at course size only (at large size it would
-take hours). NumPy's fastest implementation of the same computation is timed at
-both sizes, as information: it draws other numbers (PCG64 bits, a ziggurat for
-normals), so no bit-exact solution can be held to it.
-
-The machine may be shared: a solution, its floor and NumPy take turns, and each
-time is the best of ``REPEAT`` calls after a first (compiling) call. Wall-clock
-times then include waiting for a core; the ratio of CPU times, which does not,
-is reported beside the wall-clock ratio (the target is on wall-clock time).
+The seed's eager loop is timed at course size only (at large size it would take
+hours). NumPy draws other numbers, so no bit-exact solution can be held to it.
 
 Usage: ``python -m benchmarks.solutions`` measures and prints the section of the
-report (``make bench`` writes it into ``_build/bench/report.md``);
-``python -m benchmarks.solutions --check NAME SIZE`` runs one check of the draws.
+report; ``python -m benchmarks.solutions --check NAME SIZE`` runs one check of the draws.
 """
 
 from __future__ import annotations
@@ -49,11 +34,12 @@ import numpy as np
 from jax import lax, random
 
 from dl_workshop import jax_idioms
-from dl_workshop.performance import time_call, time_calls, walks_numpy
+from dl_workshop.performance import machine, time_call, time_calls, walks_numpy
 from dl_workshop.reproducibility import ISA_WITHOUT_FMA, cpu_environment, host_cpu_flags, on_x86
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = random.key(0)
+DRIFT, VOLATILITY, CONCENTRATION = 0.1, 0.5, 5.0
 TARGET = 1.2  # solution / floor at large size
 LOOP_TARGET = 100.0  # eager loop / solution at course size
 REPEAT = 7
@@ -66,9 +52,7 @@ def eager_grid_loop(keys: jax.Array) -> np.ndarray:
     """The seed's loop for exercise 1 (corrected to record positions after each step)."""
     position, history = np.array([0, 0]), []
     for k in keys:
-        k1, k2 = random.split(k)
-        axis = random.choice(k1, jnp.array([0, 1]))
-        direction = random.choice(k2, jnp.array([-1, 1]))
+        axis, direction = grid_step_draws(k)  # the seed's split of k, then its two choices
         position = position.copy()
         position[int(axis)] += int(direction)
         history.append(position)
@@ -134,14 +118,18 @@ def numpy_msd(seed: int, num_walks: int, num_steps: int) -> np.ndarray:
 
 
 def grid_step_draws(key: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """The draws of one :func:`grid_step`: its key split in two, then the axis and the direction."""
+    """The draws of one grid step: its key split in two, then the axis and the direction."""
     axis_key, direction_key = random.split(key)
     return random.choice(axis_key, jnp.array([0, 1])), random.choice(direction_key, jnp.array([-1, 1]))
 
 
-@jax.jit
-def floor_grid(keys: jax.Array) -> tuple[jax.Array, jax.Array]:
-    return jax.vmap(grid_step_draws)(keys)
+def normal_draws(key: jax.Array, num_steps: int) -> jax.Array:
+    """One ``random.normal`` per step, from the step's key: the draws of a Gaussian walk."""
+    return jax.vmap(random.normal)(random.split(key, num_steps))
+
+
+floor_grid = jax.jit(jax.vmap(grid_step_draws))
+floor_drift = jax.jit(normal_draws, static_argnums=1)
 
 
 @partial(jax.jit, static_argnums=1)
@@ -151,15 +139,7 @@ def floor_sticks(key: jax.Array, num_breaks: int, concentration: float) -> jax.A
 
 @partial(jax.jit, static_argnums=(1, 2))
 def floor_walks(key: jax.Array, num_walks: int, num_steps: int) -> jax.Array:
-    def walk_draws(walk_key: jax.Array) -> jax.Array:
-        return jax.vmap(random.normal)(random.split(walk_key, num_steps))
-
-    return jax.vmap(walk_draws)(random.split(key, num_walks))
-
-
-@partial(jax.jit, static_argnums=1)
-def floor_drift(key: jax.Array, num_steps: int) -> jax.Array:
-    return jax.vmap(random.normal)(random.split(key, num_steps))
+    return jax.vmap(lambda k: normal_draws(k, num_steps))(random.split(key, num_walks))
 
 
 @partial(jax.jit, static_argnums=(1, 2))
@@ -167,49 +147,31 @@ def floor_msd(key: jax.Array, num_walks: int, num_steps: int) -> tuple[jax.Array
     return jax.vmap(lambda k: jax.vmap(grid_step_draws)(random.split(k, num_steps)))(random.split(key, num_walks))
 
 
-# --- Rebuilding each solution's outputs from the floor's draws -----------------
+# --- Each solution's outputs, rebuilt from its floor's draws --------------------
 
 
 def grid_history(axes: np.ndarray, directions: np.ndarray) -> np.ndarray:
     """Positions after each step of grid walks that start at (0, 0), from their draws (last axis: x, y)."""
     steps = np.stack([np.where(axes == 0, directions, 0), np.where(axes == 1, directions, 0)], axis=-1)
-    return np.cumsum(steps, axis=-2, dtype=steps.dtype)
+    return np.cumsum(steps, axis=-2, dtype=steps.dtype)  # integers: exact in any order
 
 
-def rebuild_grid(draws: tuple[jax.Array, jax.Array], size: int) -> tuple[np.ndarray, np.ndarray]:
-    history = grid_history(*map(np.asarray, draws))  # integers: exact in any order
+def rebuild_grid(draws: tuple[jax.Array, jax.Array]) -> tuple[np.ndarray, np.ndarray]:
+    history = grid_history(*map(np.asarray, draws))
     return history[-1], history
 
 
-_stick_scan = jax.jit(lambda fractions: lax.scan(jax_idioms.stick_break, 1.0, fractions))
-
-
-def rebuild_sticks(fractions: jax.Array, size: int) -> tuple[jax.Array, jax.Array]:
-    return _stick_scan(fractions)  # the solution's own breaking, applied to the floor's fractions
-
-
-def rebuild_walks(draws: jax.Array, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def rebuild_walks(draws: jax.Array) -> tuple[np.ndarray, np.ndarray]:
     sums = np.cumsum(np.asarray(draws), axis=1, dtype=np.float32)  # one addition after another, as the scan
-    positions = np.concatenate([np.zeros_like(sums[:, :1]), sums[:, :-1]], axis=1)
-    return sums[:, -1], positions
+    return sums[:, -1], np.concatenate([np.zeros_like(sums[:, :1]), sums[:, :-1]], axis=1)
 
 
-@partial(jax.jit, static_argnums=(1, 2))
-def _drift_sum(draws: jax.Array, drift: float, volatility: float) -> jax.Array:
-    return jnp.cumsum(drift + volatility * draws)
-
-
-DRIFT, VOLATILITY, CONCENTRATION = 0.1, 0.5, 5.0
-
-
-def rebuild_drift(draws: jax.Array, size: int) -> jax.Array:
-    return _drift_sum(draws, DRIFT, VOLATILITY)
-
-
+rebuild_sticks = jax.jit(lambda fractions: lax.scan(jax_idioms.stick_break, 1.0, fractions))  # the solution's own
+rebuild_drift = jax.jit(lambda draws: jnp.cumsum(DRIFT + VOLATILITY * draws))
 _mean_square = jax.jit(lambda history: (history**2).sum(axis=-1).mean(axis=0))
 
 
-def rebuild_msd(draws: tuple[jax.Array, jax.Array], size: tuple[int, int]) -> jax.Array:
+def rebuild_msd(draws: tuple[jax.Array, jax.Array]) -> jax.Array:
     return _mean_square(grid_history(*map(np.asarray, draws)))  # integers up to the mean
 
 
@@ -220,7 +182,6 @@ ex2 = jax.jit(jax_idioms.randomness_ex_2, static_argnums=1)
 ex3 = jax.jit(jax_idioms.randomness_ex_3, static_argnums=(1, 2, 3))
 ex4 = jax.jit(jax_idioms.randomness_ex_4, static_argnums=(1, 2, 3))
 ex5 = jax.jit(jax_idioms.randomness_ex_5, static_argnums=(1, 2))
-START = jnp.array([0, 0])
 
 
 @dataclass(frozen=True)
@@ -231,26 +192,26 @@ class Case:
     sizes: dict[str, Any]
     solution: Callable[[Any], tuple]
     floor: Callable[[Any], tuple]
-    # the solution's outputs, rebuilt from the floor's draws at a size
-    rebuild: Callable[[Any, Any], Any]
+    rebuild: Callable[[Any], Any]  # the solution's outputs, from the floor's draws
     numpy: Callable[[Any], tuple]
     loop: Callable[[Any], tuple] | None = None
-    # whether, compiled with FMA, the solution fuses a draw's last multiplication with the
-    # arithmetic that follows, so that its draws are never rounded on their own
+    # whether, compiled with FMA, the solution fuses a draw's last multiplication with
+    # the arithmetic that follows, so that its draws are never rounded on their own
     fused: bool = False
     draws: str = ""
 
 
+GRID_DRAWS = "two `random.choice` per step, after splitting the step's key"
 CASES: dict[str, Case] = {
     "ex1 grid walk": Case(
         unit="steps",
         sizes={"course": 1_000, "large": 1_000_000},
-        solution=lambda n: (ex1, random.split(KEY, n), START),
+        solution=lambda n: (ex1, random.split(KEY, n), jnp.array([0, 0])),
         floor=lambda n: (floor_grid, random.split(KEY, n)),
         rebuild=rebuild_grid,
         numpy=lambda n: (numpy_grid, 0, n),
         loop=lambda n: (eager_grid_loop, random.split(KEY, n)),
-        draws="two `random.choice` per step, after splitting the step's key",
+        draws=GRID_DRAWS,
     ),
     "ex2 stick-breaking": Case(
         unit="breaks",
@@ -290,7 +251,7 @@ CASES: dict[str, Case] = {
         floor=lambda n: (floor_msd, KEY, *n),
         rebuild=rebuild_msd,
         numpy=lambda n: (numpy_msd, 0, *n),
-        draws="two `random.choice` per step, after splitting the step's key",
+        draws=GRID_DRAWS,
     ),
 }
 
@@ -304,11 +265,10 @@ def same_draws_here(name: str, label: str) -> None:
     """Assert, in this process, that the floor's draws rebuild the solution's outputs bit for bit."""
     case = CASES[name]
     size = case.sizes[label]
-    expected = jax.tree_util.tree_leaves(case.rebuild(call(case.floor(size)), size))
+    expected = jax.tree_util.tree_leaves(case.rebuild(call(case.floor(size))))
     found = jax.tree_util.tree_leaves(call(case.solution(size)))
     differences = [] if len(expected) == len(found) else [f"{len(expected)} outputs rebuilt for {len(found)}"]
-    for rebuilt, output in zip(expected, found, strict=True):
-        rebuilt, output = np.asarray(rebuilt), np.asarray(output)
+    for rebuilt, output in zip(map(np.asarray, expected), map(np.asarray, found), strict=False):
         if (rebuilt.dtype, rebuilt.shape) != (output.dtype, output.shape):
             differences.append(f"{rebuilt.dtype}{rebuilt.shape} rebuilt for {output.dtype}{output.shape}")
         elif rebuilt.tobytes() != output.tobytes():
@@ -330,13 +290,8 @@ def check_same_draws(name: str, label: str) -> str:
             "not checked: the solution fuses each draw with an addition (FMA), and XLA cannot be told to "
             "compile without FMA on this CPU"
         )
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.solutions", "--check", name, label],
-        cwd=ROOT,
-        env=cpu_environment(ISA_WITHOUT_FMA),
-        capture_output=True,
-        text=True,
-    )
+    command = [sys.executable, "-m", "benchmarks.solutions", "--check", name, label]
+    result = subprocess.run(command, cwd=ROOT, env=cpu_environment(ISA_WITHOUT_FMA), capture_output=True, text=True)
     if result.returncode != 0:
         raise AssertionError(f"the check of {name} without FMA failed:\n{result.stderr}")
     return f"checked in a fresh process without FMA (--xla_cpu_max_isa={ISA_WITHOUT_FMA})"
@@ -349,17 +304,14 @@ def describe_size(size: Any, unit: str) -> str:
 
 def measure(loop_course: bool = True, repeat: int = REPEAT) -> list[dict[str, Any]]:
     """Time every case at every size (and check its floor's draws); one row per case and size."""
-    # Compile times here are compilations: JAX's on-disk compilation cache (which
-    # the Makefile turns on) would load programs compiled by an earlier run.
+    # Compile times must be compilations, not loads from JAX's on-disk cache (which the Makefile turns on).
     jax.config.update("jax_enable_compilation_cache", False)
     rows = []
     for name, case in CASES.items():
         for label, size in case.sizes.items():
             # Solution, floor and NumPy take turns: a burst of load slows all three alike.
-            timings = time_calls(
-                {"solution": case.solution(size), "floor": case.floor(size), "numpy": case.numpy(size)}, repeat
-            )
-            solution, floor, numpy_timing = timings["solution"], timings["floor"], timings["numpy"]
+            calls = {"solution": case.solution(size), "floor": case.floor(size), "numpy": case.numpy(size)}
+            solution, floor, numpy_timing = time_calls(calls, repeat).values()
             row = {
                 "solution": name,
                 "size": label,
@@ -378,9 +330,8 @@ def measure(loop_course: bool = True, repeat: int = REPEAT) -> list[dict[str, An
                 "jax_over_numpy": solution.run / numpy_timing.run,
             }
             if label == "course" and loop_course and case.loop is not None:
-                loop_timing = time_call(*case.loop(size), repeat=1)
-                row["loop_run_s"] = loop_timing.run
-                row["loop_over_jax"] = loop_timing.run / solution.run
+                loop = time_call(*case.loop(size), repeat=1).run
+                row |= {"loop_run_s": loop, "loop_over_jax": loop / solution.run}
             rows.append(row)
             print(row, flush=True)
     return rows
@@ -391,10 +342,26 @@ def verdict(ok: bool) -> str:
 
 
 def section(rows: list[dict[str, Any]]) -> list[str]:
-    """The report's section on the solutions, as Markdown lines."""
-    lines = [
+    """The report's section on the solutions, as Markdown blocks."""
+    table = [
+        "| solution | size | solution run | floor run | solution / floor | target | CPU time: solution / floor "
+        "| NumPy run | solution / NumPy | compile | eager loop | loop / solution |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        target = verdict(row["solution_over_floor"] <= TARGET) if row["size"] == "large" else ""
+        loop = "– | –"
+        if "loop_run_s" in row:
+            ratio = row["loop_over_jax"]
+            loop = f"{row['loop_run_s'] * 1e3:.1f} ms | {ratio:.0f}x ({verdict(ratio >= LOOP_TARGET)})"
+        table.append(
+            f"| {row['solution']} | {row['n']} | {row['jax_run_s'] * 1e3:.2f} ms | {row['floor_run_s'] * 1e3:.2f} ms"
+            f" | {row['solution_over_floor']:.2f} | {target} | {row['solution_over_floor_cpu']:.2f}"
+            f" | {row['numpy_run_s'] * 1e3:.2f} ms | {row['jax_over_numpy']:.2f} | {row['jax_compile_s'] * 1e3:.0f} ms"
+            f" | {loop} |"
+        )
+    return [
         "## Solutions",
-        "",
         f"Target: solution / floor ≤ {TARGET} at large size. The floor is the time JAX's own samplers take to "
         "make the same draws from the same keys (listed under the table), with nothing around them. NumPy draws other "
         "numbers (PCG64 bits, a ziggurat for normals) and is shown as information. A ratio below 1 means that "
@@ -403,37 +370,12 @@ def section(rows: list[dict[str, Any]]) -> list[str]:
         f"Each time is the best of {REPEAT} wall-clock times after a first (compiling) call; solution, floor and "
         "NumPy take turns. On a shared machine wall-clock times include waiting for a core: the ratio of CPU times "
         "(every thread of the process), which leaves the waiting out, is shown beside it.",
-        "",
-        "| solution | size | solution run | floor run | solution / floor | target | CPU time: solution / floor "
-        "| NumPy run | solution / NumPy | compile | eager loop | loop / solution |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        target = verdict(row["solution_over_floor"] <= TARGET) if row["size"] == "large" else ""
-        if "loop_run_s" in row:
-            loop = (
-                f"{row['loop_run_s'] * 1e3:.1f} ms | {row['loop_over_jax']:.0f}x "
-                f"({verdict(row['loop_over_jax'] >= LOOP_TARGET)})"
-            )
-        else:
-            loop = "– | –"
-        lines.append(
-            f"| {row['solution']} | {row['n']} | {row['jax_run_s'] * 1e3:.2f} ms | {row['floor_run_s'] * 1e3:.2f} ms"
-            f" | {row['solution_over_floor']:.2f} | {target} | {row['solution_over_floor_cpu']:.2f}"
-            f" | {row['numpy_run_s'] * 1e3:.2f} ms"
-            f" | {row['jax_over_numpy']:.2f} | {row['jax_compile_s'] * 1e3:.0f} ms | {loop} |"
-        )
-    lines += [
-        "",
+        "\n".join(table),
         f"Eager loop target: loop / solution ≥ {LOOP_TARGET:.0f} at course size.",
-        "",
         "The floors' draws, and the check that they are the solution's own (its outputs rebuilt from them, "
         "bit for bit):",
-        "",
+        "\n".join(f"- {row['solution']}, {row['size']}: {row['draws']}; {row['same_draws']}" for row in rows),
     ]
-    for row in rows:
-        lines.append(f"- {row['solution']}, {row['size']}: {row['draws']}; {row['same_draws']}")
-    return lines
 
 
 def main(argv: list[str]) -> None:
@@ -442,10 +384,8 @@ def main(argv: list[str]) -> None:
         same_draws_here(name, label)
         print(f"{name} at {label} size: same draws")
         return
-    from dl_workshop.performance import machine
-
     rows = measure()
-    print("\n".join(["", *(f"- {name}: {value}" for name, value in machine().items()), "", *section(rows)]))
+    print("\n\n".join(["\n".join(f"- {name}: {value}" for name, value in machine().items()), *section(rows)]))
 
 
 if __name__ == "__main__":
