@@ -418,3 +418,10 @@ def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, source):
                     f"{cell['evals']} {{eval}} roles evaluated): {cell['text'][:300]!r}"
                 )
     assert not problems, f"{notebook_path.name} on Binder:\n" + "\n".join(problems)
+
+
+def test_jupyterlab_does_not_ask_learners_about_its_news_feed(binder):
+    """postBuild turns the feed off, so no "get notified about official Jupyter news?" prompt."""
+    settings = binder.api("GET", "lab/api/settings/@jupyterlab/apputils-extension:notification")
+    # Overrides become the schema's defaults; the learner's own settings are empty.
+    assert settings["schema"]["properties"]["fetchNews"]["default"] == "false", settings["schema"]["properties"]
