@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import partial
 from importlib import metadata
@@ -198,8 +198,8 @@ def time_call(fn: Callable[..., Any], *args: Any, repeat: int = 5) -> Timing:
     return time_calls({"call": (fn, *args)}, repeat=repeat)["call"]
 
 
-def time_calls(calls: dict[str, tuple[Any, ...]], repeat: int = 5) -> dict[str, Timing]:
-    """Time several calls ``(fn, *args)`` against each other, waiting for JAX's results.
+def time_calls(calls: dict[Hashable, tuple[Any, ...]], repeat: int = 5) -> dict[Hashable, Timing]:
+    """Time calls ``(fn, *args)`` against each other, waiting for JAX's results; any hashable names them.
 
     Each call runs once (compiling, if it is a new ``jax.jit`` call), then
     ``repeat`` rounds run every call in turn, and each keeps its best time. On
