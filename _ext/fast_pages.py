@@ -1,33 +1,23 @@
 """Nothing blocks a page's first paint but one stylesheet, and nothing moves after it.
 
-Sphinx, the theme and the extensions put thirteen stylesheets and a dozen
-scripts in ``<head>``. Each blocks rendering until it is fetched (and a script
-until it has run), so on a phone the first paint waited for a dozen round
-trips; Lighthouse counts them as render-blocking. Figures without a size made
-the text jump when they arrived (layout shift). The changes, all made while
-Sphinx writes each page (``html-page-context``) or at the end of the build:
+Sphinx, the theme and the extensions put a dozen stylesheets and scripts in
+``<head>``, each render-blocking; figures without a size shift the text when
+they load. As Sphinx writes each page (``html-page-context``), or at the end of
+the build:
 
-- **Scripts are deferred.** Deferred scripts still run in the order of the
-  page, after it is parsed and before ``DOMContentLoaded``, which is when these
-  act. Inline scripts only declare settings and stay as they are. The search
-  page is left alone: its template calls doctools' ``_ready`` inline.
-- **documentation_options.js is inlined.** It defines ``DOCUMENTATION_OPTIONS``,
-  which the theme's inline scripts set while the page is parsed, so it cannot
-  be deferred; so small a file costs less inline than a round trip.
+- **Scripts are deferred** (they still run in order, before ``DOMContentLoaded``,
+  when these act). The search page is left alone: its template calls doctools'
+  ``_ready`` inline. ``documentation_options.js`` is inlined: the theme's inline
+  scripts use it while the page is parsed, so it cannot be deferred.
 - **The stylesheets are one file**, ``_static/styles/bundle-<hash>.css``: the
-  theme's two (``_templates/static/webpack-macros.html`` no longer links them)
-  followed by every other, in the page's order, with ``@import`` inlined and
-  relative ``url()`` rebased. It is written at the end of every build (myst-nb
-  copies its stylesheet only then), named by the list of files, not their
-  contents, so an edited ``_static/custom.css`` reaches pages that were not
-  written again.
-- **Icon fonts hold only the icons used.** Font Awesome's three webfonts
-  (fetched by every page at the highest priority) are cut down at
-  the end of the build, with fontTools, to the characters the pages and
-  stylesheets use: a few kB.
-- **Figures carry their size** (``width``/``height`` from the PNG header), so
-  the browser reserves their space before they load; ``height: auto`` in
-  ``_static/custom.css`` keeps them in proportion when the column is narrower.
+  theme's two (``_templates/static/webpack-macros.html`` no longer links them),
+  then every other in the page's order, ``@import`` inlined, ``url()`` rebased.
+  It is written at the end of every build (myst-nb copies its stylesheet only
+  then) and named by its list of files, so an edited ``_static/custom.css``
+  reaches pages that were not written again.
+- **Icon fonts hold only the icons used** (fontTools): a few kB, not three webfonts.
+- **Figures carry their size** (``width``/``height`` from the PNG header);
+  ``height: auto`` in ``_static/custom.css`` keeps them in proportion.
 
 ``tests/test_fast_pages.py`` pins the rules; ``tests/test_site.py`` fails on
 console errors, failed requests and broken figures in the built site.
