@@ -40,6 +40,7 @@ import ast
 import re
 import sys
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 import jupytext
@@ -97,8 +98,11 @@ DIRECTIVE = re.compile(
 )
 # What jupyterlab-myst renders itself: left as written.
 RENDERED_DIRECTIVES = {"admonition", "exercise-start", "exercise-end", "solution-start", "solution-end"}
-HIDDEN_TAGS = {"remove-cell", "remove-input", "hide-input", "hide-cell"}
-HIDDEN_OUTPUT_TAGS = {"remove-cell", "remove-output", "hide-output", "hide-cell"}
+# A code cell's collapsed parts (``metadata.jupyter``) and the tags that collapse each.
+HIDDEN_BY = {
+    "source_hidden": {"remove-cell", "remove-input", "hide-input", "hide-cell"},
+    "outputs_hidden": {"remove-cell", "remove-output", "hide-output", "hide-cell"},
+}
 
 
 class UnsupportedConstruct(ValueError):
@@ -107,18 +111,15 @@ class UnsupportedConstruct(ValueError):
 
 def toc_files(toc: dict) -> list[str]:
     """Every file of a table of contents (``_toc.yml``), in order: root, parts, chapters, sections."""
-    found = [toc["root"]] if "root" in toc else []
 
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            if "file" in entry:
-                found.append(entry["file"])
-            for key in ("parts", "chapters", "sections"):
-                walk(entry.get(key, []))
+    def walk(node: dict) -> Iterator[str]:
+        for key in ("parts", "chapters", "sections"):
+            for entry in node.get(key, []):
+                if "file" in entry:
+                    yield entry["file"]
+                yield from walk(entry)
 
-    for key in ("parts", "chapters", "sections"):
-        walk(toc.get(key, []))
-    return found
+    return ([toc["root"]] if "root" in toc else []) + list(walk(toc))
 
 
 def term_anchor(term: str) -> str:
@@ -177,16 +178,13 @@ class Page:
         )
 
     def link_to_page(self, text: str | None, target: str) -> str:
-        page = (
-            str((Path(self.page).parent / target).with_suffix("")) if not target.startswith("/") else target.strip("/")
-        )
-        page = str(Path(page).with_suffix("")) if page.endswith(".md") else page
+        page = target.strip("/") if target.startswith("/") else str((Path(self.page).parent / target).with_suffix(""))
+        if page.endswith(".md"):
+            page = str(Path(page).with_suffix(""))
         if page not in self.book.titles:
             raise self.fail(f"{{doc}} to {target!r}, which is not a page of _toc.yml,")
-        text = text or self.book.titles[page]
-        if page in self.book.notebooks:
-            return f"[{text}]({Path(page).name}.ipynb)"
-        return f"[{text}]({self.book.page_url(page)})"
+        link = f"{Path(page).name}.ipynb" if page in self.book.notebooks else self.book.page_url(page)
+        return f"[{text or self.book.titles[page]}]({link})"
 
     def role(self, match: re.Match) -> str:
         if match["code"]:
@@ -197,7 +195,8 @@ class Page:
                 raise self.fail(f"{{{name}}}`{body}` (a value glued on another page)")
             key, _, spec = body.partition(":")
             self.glues += 1
-            return "{eval}`" + (f'glued("{key}", "{spec}")' if spec else f'glued("{key}")') + "`"
+            arguments = f'"{key}", "{spec}"' if spec else f'"{key}"'
+            return f"{{eval}}`glued({arguments})`"
         if name == "doc":
             return self.link_to_page(*split_target(body))
         if name == "ref":
@@ -212,83 +211,67 @@ class Page:
         raise self.fail(f"the role {{{name}}}")
 
     def directive(self, match: re.Match) -> str:
-        name, argument = match["name"], match["argument"].strip()
-        options = dict(re.findall(r"^[ \t]*:([a-z-]+):[ \t]*(.*?)[ \t]*$", match["options"], re.MULTILINE))
+        name, indent = match["name"], match["indent"]
         if name in RENDERED_DIRECTIVES:  # as written, with what is inside converted
             opening = match.group(0)[: match.start("body") - match.start()]
-            return opening + DIRECTIVE.sub(self.directive, match["body"]) + match["indent"] + match["fence"]
+            return opening + DIRECTIVE.sub(self.directive, match["body"]) + indent + match["fence"]
         if name == "rubric":
-            return f"{match['indent']}**{argument}**"
+            return f"{indent}**{match['argument'].strip()}**"
         if name == "literalinclude":
-            code = self.included_code(argument, options)
-            return "\n".join(match["indent"] + line if line else line for line in code.splitlines())
+            code = self.included_code(match["argument"].strip(), match["options"])
+            return "\n".join(indent + line if line else line for line in code.splitlines())
         raise self.fail(f"the directive {{{name}}}")
 
-    def included_code(self, argument: str, options: dict[str, str]) -> str:
-        path = (self.source.parent / argument).resolve()
-        text = path.read_text()
-        unknown = set(options) - {"pyobject"}
-        if unknown:
+    def included_code(self, argument: str, option_lines: str) -> str:
+        text = (self.source.parent / argument).resolve().read_text()
+        options = dict(re.findall(r"^[ \t]*:([a-z-]+):[ \t]*(.*?)[ \t]*$", option_lines, re.MULTILINE))
+        if unknown := set(options) - {"pyobject"}:
             raise self.fail(f"{{literalinclude}} with {', '.join(sorted(unknown))}")
         if "pyobject" in options:
-            tree = ast.parse(text)
-            found = [node for node in ast.walk(tree) if getattr(node, "name", None) == options["pyobject"]]
-            if not found:
-                raise self.fail(f"{{literalinclude}} of {options['pyobject']!r}, which {argument} does not define,")
-            node = found[0]
+            name = options["pyobject"]
+            node = next((node for node in ast.walk(ast.parse(text)) if getattr(node, "name", None) == name), None)
+            if node is None:
+                raise self.fail(f"{{literalinclude}} of {name!r}, which {argument} does not define,")
             first = min([node.lineno, *(decorator.lineno for decorator in getattr(node, "decorator_list", []))])
             text = "\n".join(text.splitlines()[first - 1 : node.end_lineno]) + "\n"
         return f"```python\n{text}```"
 
     def markdown(self, text: str) -> str:
-        text = DIRECTIVE.sub(self.directive, text)
-        return ROLE_OR_CODE.sub(self.role, text)
+        return ROLE_OR_CODE.sub(self.role, DIRECTIVE.sub(self.directive, text))
 
 
 def learner_notebook(book: Book, page: str) -> nbformat.NotebookNode:
     """The learner notebook of one page (see the module's docstring)."""
     converter = Page(book, page)
-    chapter = jupytext.read(converter.source, fmt="md:myst")
     cells = []
-    for cell in chapter.cells:
+    for cell in jupytext.read(converter.source, fmt="md:myst").cells:
         if cell.cell_type == "markdown":
             cells.append(nbformat.v4.new_markdown_cell(converter.markdown(cell.source)))
             continue
         metadata = {key: value for key, value in cell.metadata.items() if key in ("tags", "mystnb")}
         tags = set(metadata.get("tags", []))
-        jupyter = {"source_hidden": True} if tags & HIDDEN_TAGS else {}
-        if tags & HIDDEN_OUTPUT_TAGS:
-            jupyter["outputs_hidden"] = True
-        if jupyter:
+        if jupyter := {part: True for part, hidden_by in HIDDEN_BY.items() if tags & hidden_by}:
             metadata["jupyter"] = jupyter
         cells.append(nbformat.v4.new_code_cell(cell.source, metadata=metadata))
-        caption = metadata.get("mystnb", {}).get("figure", {}).get("caption")
-        if caption:
+        if caption := metadata.get("mystnb", {}).get("figure", {}).get("caption"):
             cells.append(nbformat.v4.new_markdown_cell(f"*{converter.markdown(' '.join(caption.split()))}*"))
-    if converter.glues:
-        # Before the first code cell: every glue runs after it.
+    if converter.glues:  # before the first code cell: every glue runs after it
         first_code = next(index for index, cell in enumerate(cells) if cell.cell_type == "code")
-        cells.insert(
-            first_code,
-            nbformat.v4.new_code_cell(SETUP_CELL, metadata={"jupyter": {"source_hidden": True}}),
-        )
+        cells.insert(first_code, nbformat.v4.new_code_cell(SETUP_CELL, metadata={"jupyter": {"source_hidden": True}}))
     for index, cell in enumerate(cells):
         cell.id = f"cell-{index}"  # stable ids: the same chapter gives the same file
-    notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata = {
+    metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
-    return notebook
+    return nbformat.v4.new_notebook(cells=cells, metadata=metadata)
 
 
 def write_learner_notebooks(root: Path = ROOT) -> list[Path]:
     """Write ``<page>.ipynb`` for every page with code cells; rewrite only the ones that changed."""
     book = Book(root)
     written = []
-    for page in book.pages:
-        if page not in book.notebooks:
-            continue
+    for page in (page for page in book.pages if page in book.notebooks):
         path = root / f"{page}.ipynb"
         text = nbformat.writes(learner_notebook(book, page)) + "\n"
         if not path.exists() or path.read_text() != text:

@@ -1,7 +1,7 @@
 """A pytest plugin that makes nbval check what this book promises.
 
 Loaded by `make test` as ``-p scripts.nbval_strict`` next to ``--nbval``. It adds
-two things to stock nbval:
+four things to stock nbval:
 
 1. Figures are compared byte for byte. Stock nbval skips ``image/png`` and
    ``image/jpeg`` unless ``--nbdime`` is given (which does not work under pytest
@@ -41,11 +41,12 @@ from dl_workshop.reproducibility import ISAS_WITHOUT_FMA, cap_changes_nothing, h
 
 FIGURE_TYPES = ("image/png", "image/jpeg")
 CPU_TAG = "cpu-dependent"
-
+DIFFERS_AS_DECLARED = (CPU_TAG, "differs, as declared")  # in user_properties: a tagged cell passed by differing
 
 # This run's cap on XLA's instruction set (None: this CPU's best), and whether
 # it takes away the fused multiply-add that this CPU has. Fixed for the run.
-CAP = isa_cap(os.environ.get("XLA_FLAGS"))
+XLA_FLAGS = os.environ.get("XLA_FLAGS")
+CAP = isa_cap(XLA_FLAGS)
 FMA_REMOVED = CAP in ISAS_WITHOUT_FMA and "fma" in host_cpu_flags()
 
 
@@ -62,17 +63,16 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 def unexecuted_cells(path: Path) -> list[int]:
     """Indexes of the code cells of a notebook that have source but were never executed."""
-    notebook = nbformat.read(path, as_version=4)
     return [
         index
-        for index, cell in enumerate(notebook.cells)
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells)
         if cell.cell_type == "code" and cell.source.strip() and cell.get("execution_count") is None
     ]
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Refuse, before anything runs, reference notebooks that were never executed."""
+    """Skip a capped run that cannot differ from plain nbval, and refuse unexecuted reference notebooks."""
     config = session.config
     if not config.option.nbval or hasattr(config, "workerinput"):
         return
@@ -82,10 +82,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             returncode=0,
         )
     if CAP is not None and cap_changes_nothing(CAP, host_cpu_flags()):
-        # The same instructions as the build's: the run would repeat plain nbval.
         pytest.exit(
             f"skipped: this CPU has nothing newer than {CAP}, so XLA compiles the same code with "
-            f"XLA_FLAGS={os.environ['XLA_FLAGS']} as without it (plain nbval checks that code)",
+            f"XLA_FLAGS={XLA_FLAGS} as without it (plain nbval checks that code)",
             returncode=0,
         )
     notebooks = []
@@ -108,95 +107,72 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
-def compare_glue_then_outputs(cell: IPyNbCell, glued: dict[str, Any]):
-    """Wrap ``cell.compare_outputs`` so that glue outputs are checked against ``glued``."""
+def strict_compare(cell: IPyNbCell, glued: dict[str, Any]):
+    """``cell.compare_outputs``, which also checks glue outputs against ``glued`` and, in a capped run,
+    that the cell differs from its reference if and only if it is tagged ``cpu-dependent`` (without FMA)."""
     compare_outputs = cell.compare_outputs
+    declared = FMA_REMOVED and CPU_TAG in cell.cell.metadata.get("tags", [])
 
-    def compare(test: list, ref: list, skip_compare: tuple | None = None) -> bool:
+    def equal(test: list, ref: list, skip_compare: tuple | None) -> bool:
         shown = []
         for output in test:
             record = output.get("metadata", {}).get("scrapbook")
             if record is None:
                 shown.append(output)
                 continue
-            prefix = record.get("mime_prefix", "")
+            name, prefix = record["name"], record.get("mime_prefix", "")
             now = {mime.removeprefix(prefix): cell.sanitize(v) for mime, v in output["data"].items()}
-            reference = glued.get(record["name"], {}).get("data", {})
-            before = {mime: cell.sanitize(v) for mime, v in reference.items()}
+            before = {mime: cell.sanitize(v) for mime, v in glued.get(name, {}).get("data", {}).items()}
             if now != before:
                 cell.comparison_traceback = []
-                cell.format_output_compare(f"glued value {record['name']}", before, now)
+                cell.format_output_compare(f"glued value {name}", before, now)
                 return False
         return compare_outputs(shown, ref, skip_compare)
 
-    return compare
-
-
-def declared_cpu_dependent(cell: IPyNbCell, compare):
-    """Wrap ``compare`` for a ``cpu-dependent`` cell in a run without FMA: it must differ."""
-
-    def differs(test: list, ref: list, skip_compare: tuple | None = None) -> bool:
-        if not compare(test, ref, skip_compare):
-            cell.user_properties.append((CPU_TAG, "differs, as declared"))
-            return True
-        cell.comparison_traceback = [
-            f"The cell is tagged '{CPU_TAG}', but without fused multiply-add "
-            f"({os.environ.get('XLA_FLAGS')}) its outputs equal the reference: "
-            "remove the tag from the chapter's cell."
-        ]
-        return False
-
-    return differs
-
-
-def undeclared(cell: IPyNbCell, compare):
-    """Wrap ``compare`` in a capped run so that a difference says what the tag would mean."""
-
-    def same(test: list, ref: list, skip_compare: tuple | None = None) -> bool:
-        if compare(test, ref, skip_compare):
-            return True
+    def compare(test: list, ref: list, skip_compare: tuple | None = None) -> bool:
+        same = equal(test, ref, skip_compare)
+        if declared:
+            if same:
+                cell.comparison_traceback = [
+                    f"The cell is tagged '{CPU_TAG}', but without fused multiply-add ({XLA_FLAGS}) its outputs "
+                    "equal the reference: remove the tag from the chapter's cell."
+                ]
+            else:
+                cell.user_properties.append(DIFFERS_AS_DECLARED)
+            return not same
+        if same or CAP is None:
+            return same
         if FMA_REMOVED:
             cell.comparison_traceback.append(
-                f"\nThis cell is not tagged '{CPU_TAG}', yet its outputs differ when XLA compiles "
-                f"for another CPU ({os.environ.get('XLA_FLAGS')}). If the difference is the expected "
-                "effect of fused multiply-add, tag the cell and say so on the page (chapter 12 explains it)."
+                f"\nThis cell is not tagged '{CPU_TAG}', yet its outputs differ when XLA compiles for another CPU "
+                f"({XLA_FLAGS}). If the difference is the expected effect of fused multiply-add, tag the cell "
+                "and say so on the page (chapter 12 explains it)."
             )
         else:
             cell.comparison_traceback.append(
-                f"\nWith XLA_FLAGS={os.environ.get('XLA_FLAGS')} every cell must equal the reference exactly."
+                f"\nWith XLA_FLAGS={XLA_FLAGS} every cell must equal the reference exactly."
             )
         return False
 
-    return same
+    return compare
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Make every collected notebook compare its figures and glued values too."""
     for notebook in {item.parent for item in items if isinstance(item.parent, IPyNbFile)}:
         notebook.skip_compare = tuple(k for k in notebook.skip_compare if k not in FIGURE_TYPES)
-    glue_files: dict[Path, dict[str, Any]] = {}
-    for item in items:
-        if isinstance(item, IPyNbCell):
-            glue_file = item.parent.path.with_suffix(".glue.json")
-            if glue_file not in glue_files:
-                glue_files[glue_file] = json.loads(glue_file.read_text()) if glue_file.exists() else {}
-            item.compare_outputs = compare_glue_then_outputs(item, glue_files[glue_file])
-            if CAP is None:
-                continue
-            if FMA_REMOVED and CPU_TAG in item.cell.metadata.get("tags", []):
-                item.compare_outputs = declared_cpu_dependent(item, item.compare_outputs)
-            else:
-                item.compare_outputs = undeclared(item, item.compare_outputs)
+    cells = [item for item in items if isinstance(item, IPyNbCell)]
+    glue_files = {cell.parent.path.with_suffix(".glue.json") for cell in cells}
+    glued = {path: json.loads(path.read_text()) if path.exists() else {} for path in glue_files}
+    for cell in cells:
+        cell.compare_outputs = strict_compare(cell, glued[cell.parent.path.with_suffix(".glue.json")])
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     """List the cells that differed as their tag declares (a run without FMA)."""
-    differed = [
-        report.nodeid
-        for report in terminalreporter.stats.get("passed", [])
-        if (CPU_TAG, "differs, as declared") in report.user_properties
-    ]
+    passed = terminalreporter.stats.get("passed", [])
+    differed = sorted(report.nodeid for report in passed if DIFFERS_AS_DECLARED in report.user_properties)
     if differed:
         terminalreporter.section(f"cells tagged '{CPU_TAG}' that differ without FMA, as declared")
-        for nodeid in sorted(differed):
+        for nodeid in differed:
             terminalreporter.line(nodeid)
