@@ -1,30 +1,19 @@
 """``jupyter-book build``, with Sphinx reading (and so executing) pages in parallel.
 
-Jupyter Book 1.x passes Sphinx one process (``jobs=1``) and has no option to
-change it. Reading a page is where myst-nb executes it, so on 2 cores two
-pages run at once. The number of processes is ``BOOK_JOBS`` (default: every core).
 Usage is that of ``jupyter-book build``: ``python scripts/jb_build.py . --all -W``.
+Jupyter Book 1.x gives Sphinx one process and no option to change it; here the
+number is ``BOOK_JOBS`` (default: every core). Three things make that work:
 
-Sphinx reads in parallel only if every extension declares that it may. Two
-that this book loads do not declare it, and neither keeps state across pages,
-so they are declared safe here: sphinx-multitoc-numbering 0.1.3 (renumbers
-sections once all pages are read, in the main process) and
-sphinx-jupyterbook-latex 1.0.0 (transforms that act on LaTeX builds only). Without this Sphinx warns,
-which fails the build (-W), and reads one page at a time.
-
-myst-nb's execution cache (an SQLite database in ``<build>/.jupyter_cache``)
-is created by the first process that needs it; two processes at once both try
-to create its tables ("table settings already exists"). It is created here,
-before Sphinx starts its processes. The build folder is the default
-``<book>/_build`` (the Makefile's).
-
-The kernel manager gives each kernel CurveZMQ keys, so that what the build
-and its kernels send each other (over TCP on loopback) is encrypted. Without
-keys ipykernel logs "Kernel is running over TCP without encryption"
-(kernelapp.py) for every page executed. ``auto``: keys are given to kernels
-whose kernelspec declares that it supports them (ipykernel's does). myst-nb
-passes no options to the kernel manager, so they are added where it calls
-jupyter-cache (``execute_notebooks: cache``).
+- Sphinx reads in parallel only if every extension says it may. Two do not say,
+  and keep no state across pages, so they are declared safe here:
+  sphinx-multitoc-numbering 0.1.3 (renumbers once all pages are read, in the main
+  process) and sphinx-jupyterbook-latex 1.0.0 (acts on LaTeX builds only).
+- myst-nb's execution cache (SQLite, ``_build/.jupyter_cache``) is created here,
+  before Sphinx starts its processes: two creating it at once collide.
+- Each kernel gets CurveZMQ keys (``transport_encryption: auto``), so that the
+  build and its kernels talk encrypted over loopback, and ipykernel does not log
+  "Kernel is running over TCP without encryption" for every page. myst-nb passes
+  no options to the kernel manager, so they are added where it calls jupyter-cache.
 """
 
 from __future__ import annotations
