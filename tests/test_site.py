@@ -1,12 +1,10 @@
 """The published site, in a real browser: what a learner sees.
 
-The built site (``_build/html``) is served on 127.0.0.1 and every page of
-``_toc.yml`` (and the search and index pages) is visited with Playwright and
-Debian's Chromium, at 1280 px in the light colour scheme and at 375 px in the
-dark one. Requests that leave the site are aborted and listed; external links
-are listed in ``_build/screenshots/external-links.txt``, never fetched. Each
-test checks one property over every visit and lists every problem at once.
-Full-page screenshots: ``_build/screenshots/``.
+The built site (``_build/html``) is served on 127.0.0.1 and every page of ``_toc.yml`` (and the search and index
+pages) is visited with Playwright and Debian's Chromium, at 1280 px in the light colour scheme and at 375 px in the
+dark one. Requests that leave the site are aborted and listed; external links are listed in
+``_build/screenshots/external-links.txt``, never fetched. Each test checks one property over every visit and lists
+every problem at once. Full-page screenshots: ``_build/screenshots/``.
 """
 
 from __future__ import annotations
@@ -28,15 +26,12 @@ from scripts.book_site import CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, SITE, code_c
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 800}
 
-# Bounds each test (the first one also pays for visiting every page twice),
-# with room for a machine that also runs nbval and the Binder test (make test):
-# a hang fails, a busy machine does not.
+# Bounds each test (the first also pays for visiting every page twice), with room for a machine that also runs
+# nbval and the Binder test (make test): a hang fails, a busy machine does not.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
-
-FILES = [re.sub(r"\.(md|ipynb)$", "", name) for name in toc_files(TOC)]
+FILES = [re.sub(r"\.(md|ipynb)$", "", name) for name in toc_files()]
 PAGES = [f"{name}.html" for name in FILES] + [
     name for name in ("search.html", "genindex.html") if (SITE / name).exists()
 ]
@@ -47,24 +42,13 @@ def source_of(page: str) -> Path | None:
     return ROOT / f"{name}.md" if name in FILES else None
 
 
-def has_code_cells(page: str) -> bool:
-    source = source_of(page)
-    return source is not None and bool(code_cells(source))
-
-
-def shot_name(page: str) -> str:
-    return page.removesuffix(".html").replace("/", "__")
-
-
 # --- what one visit records ----------------------------------------------------
 
 
 @dataclass
 class Visit:
-    page: str
-    status: int | None = None
-    console_errors: list[str] = field(default_factory=list)
-    local_failures: list[str] = field(default_factory=list)
+    # An HTTP status other than 200, console errors, failed requests for the site's files.
+    load_problems: list[str] = field(default_factory=list)
     external_requests: list[str] = field(default_factory=list)
     image_problems: list[str] = field(default_factory=list)
     math_problems: list[str] = field(default_factory=list)
@@ -74,14 +58,13 @@ class Visit:
     solutions: int = 0
     formulas: int = 0
     axe: list[dict] = field(default_factory=list)
-    attributes: dict = field(default_factory=dict)
+    buttons: dict = field(default_factory=dict)
     scroll_width: int = 0
     wide_elements: list[str] = field(default_factory=list)
     # For each cell tagged cpu-dependent: where its visible note links (None: no note).
     cpu_notes: list[str | None] = field(default_factory=list)
-    # axe-core fetches stylesheets itself, and resolves a relative @import
-    # against the page (GET /basic.css, 404): what happens while it runs is
-    # axe's doing, not the site's, and is not recorded.
+    # axe-core fetches stylesheets itself, and resolves a relative @import against the page (GET /basic.css, 404):
+    # what happens while it runs is axe's doing, not the site's, and is not recorded.
     auditing: bool = False
 
 
@@ -96,7 +79,7 @@ def static_ids(path: Path) -> frozenset[str]:
     return frozenset(re.findall(r'\sid="([^"]+)"', path.read_text(errors="replace")))
 
 
-# Run in the page: images (made to load even if lazy), math, links, ids.
+# Run in the page: images (made to load even if lazy), math (and what is wrong with it), links, ids.
 INSPECT = """async () => {
   const images = [...document.images];
   await Promise.all(images.map(img => {
@@ -116,8 +99,8 @@ INSPECT = """async () => {
       const math = el.querySelector('math');
       // Drawn: a MathML box with a width (unless inside a closed dropdown).
       const drawn = math !== null && (!el.checkVisibility() || math.getBoundingClientRect().width > 0);
-      return {typeset: drawn,
-              error: el.querySelector('merror') !== null, html: describe(el)};
+      const problem = el.querySelector('merror') ? 'with a MathML error' : drawn ? null : 'not drawn as MathML';
+      return {problem, html: describe(el)};
     }),
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
     ids: [...document.querySelectorAll('[id]')].map(el => el.id),
@@ -127,33 +110,23 @@ INSPECT = """async () => {
 
 # The buttons that our configuration decides: the repository's, and the Binder link.
 BUTTONS = """() => {
-  const href = selector => {
-    const el = document.querySelector(selector); return el ? el.href : null; };
-  return {
-    binder: href('.dropdown-launch-buttons a[href*="/v2/gh/"]'),
-    repository: href('a.btn-source-repository-button'),
-  };
+  const href = selector => document.querySelector(selector)?.href ?? null;
+  return {binder: href('.dropdown-launch-buttons a[href*="/v2/gh/"]'),
+          repository: href('a.btn-source-repository-button')};
 }"""
 
 # Elements that stick out of a 375 px page and are not inside a scroll box.
 WIDE = """() => {
   const width = document.documentElement.clientWidth;
-  const scrolls = el => {
-    for (let p = el.parentElement; p; p = p.parentElement) {
-      const o = getComputedStyle(p).overflowX;
-      if (o === 'auto' || o === 'scroll' || o === 'hidden') return true;
-    }
+  // Whether an element or one of its ancestors has a style that passes the test.
+  const within = (el, test) => {
+    for (let p = el; p; p = p.parentElement) if (test(getComputedStyle(p))) return true;
     return false;
   };
-  const fixed = el => {
-    for (let p = el; p; p = p.parentElement) {
-      if (getComputedStyle(p).position === 'fixed') return true;
-    }
-    return false;
-  };
+  const scrolls = style => ['auto', 'scroll', 'hidden'].includes(style.overflowX);
   return [...document.body.querySelectorAll('*')]
     .filter(el => el.getBoundingClientRect().right > width + 1 && el.checkVisibility()
-                  && !scrolls(el) && !fixed(el))
+                  && !within(el.parentElement, scrolls) && !within(el, style => style.position === 'fixed'))
     .slice(0, 5)
     .map(el => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}` +
                `${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : ''}` +
@@ -167,25 +140,23 @@ FINISH_ANIMATIONS = """() => Promise.all(document.getAnimations()
 
 
 class Watcher:
-    """Blocks and lists external requests; records console errors and failed local requests.
-
-    One per browser page, reused for every visit: ``visit`` is the one now recorded.
-    """
+    """Blocks and lists external requests; records console errors and failed local requests. One per browser page,
+    reused for every visit: ``visit`` is the one now recorded."""
 
     def __init__(self, page, base: str) -> None:
         self.base = base
-        self.visit = Visit("")
+        self.visit = Visit()
         page.route("**/*", self.route)
         page.on("console", self.console)
-        page.on("pageerror", lambda error: self.record(self.visit.console_errors, f"uncaught: {error}"))
+        page.on("pageerror", lambda error: self.record(f"console error: uncaught: {error}"))
         page.on("requestfailed", lambda request: self.failed(request.url, str(request.failure)))
         page.on(
             "response", lambda response: response.status >= 400 and self.failed(response.url, f"HTTP {response.status}")
         )
 
-    def record(self, where: list[str], what: str) -> None:
+    def record(self, problem: str) -> None:
         if not self.visit.auditing:
-            where.append(what)
+            self.visit.load_problems.append(problem)
 
     def route(self, request_route) -> None:
         url = request_route.request.url
@@ -196,16 +167,14 @@ class Watcher:
             request_route.abort()
 
     def console(self, message) -> None:
-        if message.type != "error":
-            return
         location = message.location.get("url", "")
-        if location in self.visit.external_requests:
-            return  # the blocked request itself, listed in external_requests
-        self.record(self.visit.console_errors, f"{message.text} (at {location or 'page'})")
+        # An error at a blocked request is that request, listed in external_requests.
+        if message.type == "error" and location not in self.visit.external_requests:
+            self.record(f"console error: {message.text} (at {location or 'page'})")
 
     def failed(self, url: str, why: str) -> None:
         if url.startswith(self.base):
-            self.record(self.visit.local_failures, f"{url[len(self.base) :]}: {why}")
+            self.record(f"failed request: {url[len(self.base) :]}: {why}")
 
 
 def check_solutions(page, visit: Visit) -> None:
@@ -235,20 +204,13 @@ def check_solutions(page, visit: Visit) -> None:
 def server():
     if not (SITE / "index.html").exists():
         pytest.fail(f"No built site in {SITE}: run `make book` (or `make test`) first.")
-    handler = functools.partial(QuietHandler, directory=str(SITE))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(SITE)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
     httpd.server_close()
     thread.join(timeout=10)
-
-
-def launch(playwright):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (installs Debian's chromium).")
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
 SIZES = {
@@ -259,8 +221,7 @@ SIZES = {
 }
 
 
-# Each cell tagged cpu-dependent (myst-nb: class tag_cpu-dependent) and the
-# link of the note that _ext/cpu_dependent.py puts under it, if it is shown.
+# Each cell tagged cpu-dependent (myst-nb: class tag_cpu-dependent): its note's link (_ext/cpu_dependent.py), if shown.
 CPU_NOTES = """[...document.querySelectorAll('.cell.tag_cpu-dependent')].map(cell => {
   const note = cell.querySelector(':scope > p.cpu-dependent-note');
   return note && note.checkVisibility() ? note.querySelector('a')?.getAttribute('href') ?? '' : null;
@@ -270,9 +231,10 @@ CPU_NOTES = """[...document.querySelectorAll('.cell.tag_cpu-dependent')].map(cel
 def visit(page, watcher: Watcher, server: str, page_name: str, size: str, axe) -> Visit:
     """One page at one size: what it shows, its screenshot and its axe audit."""
     viewport, _, axe_options = SIZES[size]
-    visit = watcher.visit = Visit(page_name)
+    visit = watcher.visit = Visit()
     response = page.goto(server + page_name, wait_until="load")
-    visit.status = response.status if response else None
+    if response is None or response.status != 200:
+        visit.load_problems.append(f"HTTP {response.status if response else None}")
     seen = page.evaluate(INSPECT)
     visit.links = seen["links"]
     visit.ids = set(seen["ids"])
@@ -283,23 +245,18 @@ def visit(page, watcher: Watcher, server: str, page_name: str, size: str, axe) -
             visit.image_problems.append(f"image did not load: {image['src']}")
         if not image["alt"]:
             visit.image_problems.append(f"image without alt text: {image['html']}")
-    for math in seen["math"]:
-        if math["error"] or not math["typeset"]:
-            visit.math_problems.append(
-                f"math {'with a MathML error' if math['error'] else 'not drawn as MathML'}: {math['html']}"
-            )
-    visit.attributes = page.evaluate(BUTTONS)
+    visit.math_problems = [f"math {math['problem']}: {math['html']}" for math in seen["math"] if math["problem"]]
+    visit.buttons = page.evaluate(BUTTONS)
     visit.scroll_width = page.evaluate("document.documentElement.scrollWidth")
     if visit.scroll_width > viewport["width"]:
         visit.wide_elements = page.evaluate(WIDE)
     visit.cpu_notes = page.evaluate(CPU_NOTES)
-    page.screenshot(path=SHOTS / f"{shot_name(page_name)}-{size}.jpeg", full_page=True, quality=85)
+    shot = page_name.removesuffix(".html").replace("/", "__")
+    page.screenshot(path=SHOTS / f"{shot}-{size}.jpeg", full_page=True, quality=85)
     if size == "desktop":
-        # After the screenshot (which shows them closed): open every
-        # solution, so that axe checks their content too.
+        # After the screenshot (which shows them closed): open every solution, so that axe checks their content too.
         check_solutions(page, visit)
-        # Let the toggles' fade-in end: axe measures the contrast of
-        # text as drawn, and half-faded text fails it.
+        # Let the toggles' fade-in end: axe measures the contrast of text as drawn, and half-faded text fails it.
         page.evaluate(FINISH_ANIMATIONS)
     visit.auditing = True
     visit.axe = axe.run(page, options=axe_options).response["violations"]
@@ -311,10 +268,12 @@ def visit_pages(server: str, pages: list[str]) -> dict[str, dict[str, Visit]]:
     from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
 
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (installs Debian's chromium).")
     axe = Axe()
     found: dict[str, dict[str, Visit]] = {}
     with sync_playwright() as playwright:
-        browser = launch(playwright)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             for size, (viewport, scheme, _) in SIZES.items():
                 context = browser.new_context(viewport=viewport, color_scheme=scheme)
@@ -329,12 +288,9 @@ def visit_pages(server: str, pages: list[str]) -> dict[str, dict[str, Visit]]:
 
 @pytest.fixture(scope="module")
 def visits(server) -> dict[str, tuple[Visit, Visit]]:
-    """Every page visited at desktop width (light scheme) and at phone width (dark).
-
-    Half the pages each, in two threads with a Playwright and a browser each
-    (Playwright's sync API is used from one thread only): a visit mostly waits
-    on the browser, so two at once take little longer than one.
-    """
+    """Every page visited at desktop width (light scheme) and at phone width (dark). Half the pages each, in two
+    threads with a Playwright and a browser each (Playwright's sync API is used from one thread only): a visit mostly
+    waits on the browser, so two at once take little longer than one."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     # This run's screenshots only: none of a page since removed, or of an older format.
     for size in SIZES:
@@ -346,8 +302,14 @@ def visits(server) -> dict[str, tuple[Visit, Visit]]:
     return {page_name: (found["desktop"][page_name], found["phone"][page_name]) for page_name in PAGES}
 
 
-def report(problems: list[str], what: str) -> str:
-    return f"{len(problems)} {what}:\n" + "\n".join(f"  {problem}" for problem in problems)
+def assert_none(problems: list[str], what: str) -> None:
+    """No problems; else the message counts and lists them all."""
+    assert not problems, f"{len(problems)} {what}:\n" + "\n".join(f"  {problem}" for problem in problems)
+
+
+def on_desktop(visits, kind: str) -> list[str]:
+    """The problems of this kind (a field of ``Visit``) of every page at 1280 px, each named by its page."""
+    return [f"{page_name}: {problem}" for page_name, (wide, _) in visits.items() for problem in getattr(wide, kind)]
 
 
 def every_visit(visits):
@@ -362,70 +324,61 @@ def every_visit(visits):
 def test_the_table_of_contents_names_the_pages():
     assert "book/index" in FILES and "book/02-prng-keys" in FILES, FILES
     missing = [page for page in PAGES if not (SITE / page).exists()]
-    assert not missing, report(missing, "pages of _toc.yml are not in the built site")
+    assert_none(missing, "pages of _toc.yml are not in the built site")
 
 
 def test_every_page_loads_with_no_console_error_and_no_failed_request(visits):
-    problems = []
-    for page_name, how, visit in every_visit(visits):
-        if visit.status != 200:
-            problems.append(f"{page_name} ({how}): HTTP {visit.status}")
-        problems += [f"{page_name} ({how}): console error: {error}" for error in visit.console_errors]
-        problems += [f"{page_name} ({how}): failed request: {failure}" for failure in visit.local_failures]
-    assert not problems, report(problems, "problems")
+    problems = [
+        f"{page_name} ({how}): {problem}"
+        for page_name, how, visit in every_visit(visits)
+        for problem in visit.load_problems
+    ]
+    assert_none(problems, "problems")
 
 
 def test_no_page_needs_anything_from_outside_the_site(visits):
     """External requests are blocked; a page that makes one needs the internet to work."""
-    problems = sorted(
-        {
-            f"{page_name}: requested {url}"
-            for page_name, _, visit in every_visit(visits)
-            for url in visit.external_requests
-        }
-    )
-    assert not problems, report(problems, "requests for resources outside the site (blocked)")
+    problems = {
+        f"{page_name}: requested {url}"
+        for page_name, _, visit in every_visit(visits)
+        for url in visit.external_requests
+    }
+    assert_none(sorted(problems), "requests for resources outside the site (blocked)")
 
 
 def test_every_image_loads_and_has_alt_text(visits):
-    problems = [f"{page_name}: {problem}" for page_name, (wide, _) in visits.items() for problem in wide.image_problems]
-    assert not problems, report(problems, "image problems")
+    assert_none(on_desktop(visits, "image_problems"), "image problems")
 
 
 def test_every_formula_is_typeset(visits):
-    problems = [f"{page_name}: {problem}" for page_name, (wide, _) in visits.items() for problem in wide.math_problems]
-    assert not problems, report(problems, "formulas not rendered")
+    assert_none(on_desktop(visits, "math_problems"), "formulas not rendered")
     assert any(wide.formulas for wide, _ in visits.values()), "no page has a formula: did the math class change?"
 
 
 def test_solutions_are_hidden_until_their_toggle_is_clicked(visits):
     exercise_pages = [name for name, (wide, _) in visits.items() if wide.solutions]
     assert exercise_pages, "no page has a solution (.solution): the exercise pages have changed"
-    problems = [
-        f"{page_name}: {problem}" for page_name, (wide, _) in visits.items() for problem in wide.solution_problems
-    ]
-    assert not problems, report(problems, "solution toggle problems")
+    assert_none(on_desktop(visits, "solution_problems"), "solution toggle problems")
 
 
 def test_every_cpu_dependent_cell_shows_a_note_linking_to_its_explanation(visits):
     explained = "12-reproducibility-across-versions.html#cpu-dependent-outputs"
-    problems, notes = [], 0
-    for page_name, (wide, phone) in visits.items():
+    problems = []
+    for page_name, how, visit in every_visit(visits):
         source = source_of(page_name)
         tagged = len(re.findall(r"^:?tags: \[[^]]*\bcpu-dependent\b", source.read_text(), re.M)) if source else 0
-        if len(wide.cpu_notes) != tagged:
+        if len(visit.cpu_notes) != tagged:
             problems.append(
-                f"{page_name}: {tagged} cells tagged cpu-dependent in the source, {len(wide.cpu_notes)} on the page"
+                f"{page_name} ({how}): {tagged} cells tagged cpu-dependent in the source, "
+                f"{len(visit.cpu_notes)} on the page"
             )
-        for size, visit in (("desktop", wide), ("phone", phone)):
-            for index, href in enumerate(visit.cpu_notes):
-                if href is None or not urljoin(page_name, href).endswith(explained):
-                    problems.append(
-                        f"{page_name} ({size}): tagged cell {index}: note {'missing' if href is None else 'links to ' + repr(href)}"
-                    )
-        notes += len(wide.cpu_notes)
-    assert not problems, report(problems, "CPU-dependence notes")
-    assert notes, "no page has a cell tagged cpu-dependent: has the tag's class changed?"
+        for index, href in enumerate(visit.cpu_notes):
+            if href is None or not urljoin(page_name, href).endswith(explained):
+                note = "missing" if href is None else "links to " + repr(href)
+                problems.append(f"{page_name} ({how}): tagged cell {index}: note {note}")
+    assert_none(problems, "CPU-dependence notes")
+    tagged_cells = sum(len(wide.cpu_notes) for wide, _ in visits.values())
+    assert tagged_cells, "no page has a cell tagged cpu-dependent: has the tag's class changed?"
 
 
 def test_the_repository_and_binder_buttons_follow_the_configuration(visits):
@@ -435,16 +388,15 @@ def test_the_repository_and_binder_buttons_follow_the_configuration(visits):
     url = repository["url"].rstrip("/")
     binder = f"/v2/gh/{urlsplit(url).path.strip('/')}/{repository['branch']}?urlpath="
     problems = []
-    for name in FILES:
-        page_name = f"{name}.html"
-        buttons = visits[page_name][0].attributes
+    for page_name in (f"{name}.html" for name in FILES):
+        buttons = visits[page_name][0].buttons
         if buttons["repository"] != url:
             problems.append(f"{page_name}: repository button is {buttons['repository']}, not {url}")
-        if has_code_cells(page_name):
+        if code_cells(source_of(page_name)):
             expected = binder + launch_path(source_of(page_name))
             if not (buttons["binder"] or "").endswith(expected):
                 problems.append(f"{page_name}: Binder button is {buttons['binder']}, not ...{expected}")
-    assert not problems, report(problems, "button problems")
+    assert_none(problems, "button problems")
 
 
 def test_no_page_scrolls_sideways_on_a_phone(visits):
@@ -454,7 +406,7 @@ def test_no_page_scrolls_sideways_on_a_phone(visits):
         for page_name, (_, narrow) in visits.items()
         if narrow.scroll_width > PHONE["width"]
     ]
-    assert not problems, report(problems, "pages that scroll horizontally")
+    assert_none(problems, "pages that scroll horizontally")
 
 
 def test_no_serious_or_critical_accessibility_violations(visits):
@@ -467,7 +419,7 @@ def test_no_serious_or_critical_accessibility_violations(visits):
                     f"{page_name} ({how}): {violation['id']} ({violation['impact']}): "
                     f"{violation['help']}; {len(violation['nodes'])} element(s): {targets}"
                 )
-    assert not problems, report(problems, "axe-core violations")
+    assert_none(problems, "axe-core violations")
 
 
 def test_internal_links_and_anchors_resolve(visits, server):
@@ -492,18 +444,16 @@ def test_internal_links_and_anchors_resolve(visits, server):
                 ids = wide.ids if file == SITE / page_name else static_ids(file)
                 if fragment not in ids:
                     problems.add(f"{page_name}: link to {path}#{fragment}: no such id in {file.relative_to(SITE)}")
-    SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / "external-links.txt").write_text(
         "# External links of the site (URL, then the page): listed, never fetched.\n"
         + "".join(f"{line}\n" for line in sorted(external))
     )
-    assert not problems, report(sorted(problems), "broken internal links")
+    assert_none(sorted(problems), "broken internal links")
 
 
 def test_learner_notebooks_link_to_pages_and_sections_that_exist():
-    """The learner notebooks (book/*.ipynb, made by make book) link the site's pages and
-    sections where the chapters have {doc}, {ref} and {term}: each link lands on an id
-    of the built site; a link to another notebook names one that was made."""
+    """The learner notebooks (book/*.ipynb, made by make book) link the site's pages and sections where the chapters
+    have {doc}, {ref} and {term}: each link lands on an id of the built site; one to another notebook names one made."""
     import nbformat
 
     site_url = CONFIG["html"]["baseurl"].rstrip("/") + "/"
@@ -526,32 +476,28 @@ def test_learner_notebooks_link_to_pages_and_sections_that_exist():
                 elif not link.startswith(("http:", "https:")) and not (notebook.parent / link).is_file():
                     problems.append(f"{notebook.name}: {link}: no such notebook")
     assert checked, "the learner notebooks have no links: is the link pattern out of date?"
-    assert not problems, report(problems, "broken links in learner notebooks")
+    assert_none(problems, "broken links in learner notebooks")
 
 
 def test_learner_notebooks_quote_only_values_glued_above():
-    """A notebook runs from top to bottom: on Binder, a sentence can show only a value
-    that a cell above it glued (the site, built whole, shows any). Which cell glued
-    each value is read from the build's execution cache (the executed notebooks in
-    _build/jupyter_execute lose their glue outputs), whose code cells are the
-    learner notebook's, in order, after its setup cell."""
+    """A notebook runs from top to bottom: on Binder, a sentence can show only a value that a cell above it glued (the
+    site, built whole, shows any). Which cell glued each value is read from the build's execution cache (the executed
+    notebooks in _build/jupyter_execute lose their glue outputs), whose code cells are the learner notebook's, in
+    order, after its setup cell."""
     import nbformat
     from jupyter_cache import get_cache
 
     from scripts.learner_notebooks import QUOTE, SETUP_CELL
 
     cache = get_cache(SITE.parent / ".jupyter_cache")
-    executions = {}  # page name -> its last execution (the cache may hold older ones)
-    for record in cache.list_cache_records():
-        name = Path(record.uri).stem
-        if name not in executions or record.accessed > executions[name].accessed:
-            executions[name] = record
+    # Page name -> its last execution (the cache may hold older ones).
+    records = sorted(cache.list_cache_records(), key=lambda record: record.accessed)
+    executions = {Path(record.uri).stem: record for record in records}
     problems, quoted = [], 0
     for notebook in sorted((ROOT / "book").glob("*.ipynb")):
         assert notebook.stem in executions, f"{notebook.stem} is not in the execution cache: run `make book`"
-        code = [
-            cell for cell in cache.get_cache_bundle(executions[notebook.stem].pk).nb.cells if cell.cell_type == "code"
-        ]
+        bundle = cache.get_cache_bundle(executions[notebook.stem].pk)
+        code = [cell for cell in bundle.nb.cells if cell.cell_type == "code"]
         glued_by = {}  # name -> index of the code cell that glued it first
         for index, cell in enumerate(code):
             for output in cell.get("outputs", []):
@@ -571,4 +517,4 @@ def test_learner_notebooks_quote_only_values_glued_above():
                         f"{notebook.name}: a sentence after code cell {above} quotes {name!r}, glued by {where}"
                     )
     assert quoted, "no glued values quoted in the learner notebooks: is the pattern out of date?"
-    assert not problems, report(problems, "values quoted before they are glued")
+    assert_none(problems, "values quoted before they are glued")
