@@ -44,13 +44,14 @@ def launch_path(source: Path) -> str:
 
 
 def source_file(name: str) -> Path:
-    """The source of a table-of-contents entry (given with or without its suffix)."""
+    """The MyST source of a table-of-contents entry (given with or without its suffix).
+
+    Not the ``.ipynb`` beside it: that is the learner notebook made from it (not committed).
+    """
     path = ROOT / name
-    if path.suffix in (".md", ".ipynb"):
-        return path
-    candidates = [path.with_suffix(suffix) for suffix in (".ipynb", ".md") if path.with_suffix(suffix).exists()]
-    assert candidates, f"_toc.yml names {name}, which is neither {name}.md nor {name}.ipynb"
-    return candidates[0]
+    path = path if path.suffix else path.with_suffix(".md")
+    assert path.exists(), f"_toc.yml names {name}, and there is no {path.relative_to(ROOT)}"
+    return path
 
 
 def code_cells(path: Path) -> list[dict]:

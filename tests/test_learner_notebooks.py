@@ -196,3 +196,14 @@ def test_the_setup_cell_gives_each_glued_value_as_the_site_formats_it():
     NotebookClient(notebook, timeout=60, kernel_name="python3").execute()
     printed = notebook.cells[2].outputs[0]["text"].strip()
     assert printed == "0.123|100,000|100000|(run the cells above to see later)"
+
+
+def test_a_chapters_source_is_its_myst_not_the_learner_notebook_beside_it(tmp_path, monkeypatch):
+    """The tests and benchmarks that read chapters (scripts.book_site.source_file) read the MyST."""
+    from scripts import book_site
+
+    (tmp_path / "book").mkdir()
+    for suffix in (".md", ".ipynb"):
+        (tmp_path / "book" / f"chapter{suffix}").write_text("")
+    monkeypatch.setattr(book_site, "ROOT", tmp_path)
+    assert book_site.source_file("book/chapter") == tmp_path / "book" / "chapter.md"
