@@ -56,7 +56,11 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, st
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        # What failed first (pytest's summary lines: the steps' whole output is long), then the end.
+        failed = "\n".join(re.findall(r"^(?:FAILED|ERROR) .*$", result.stdout, re.M))
+        raise RuntimeError(
+            f"{' '.join(command)} failed:\n{failed}\n...\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     return elapsed, result.stdout + result.stderr
 
 

@@ -193,7 +193,8 @@ def test_the_setup_cell_gives_each_glued_value_as_the_site_formats_it():
         "print(glued('mean', '.3f'), glued('n', ','), glued('n'), glued('later'), sep='|')",
     ]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
-    NotebookClient(notebook, timeout=60, kernel_name="python3").execute()
+    # As nbval in the Makefile: a kernel may take minutes to start beside the Binder test.
+    NotebookClient(notebook, timeout=300, startup_timeout=300, kernel_name="python3").execute()
     printed = notebook.cells[2].outputs[0]["text"].strip()
     assert printed == "0.123|100,000|100000|(run the cells above to see later)"
 
