@@ -51,8 +51,8 @@ from scripts.learner_notebooks import QUOTE
 
 VIEWPORT = {"width": 1400, "height": 1000}
 
-# One chapter: open, start the kernel, run every cell. The slowest takes under a minute on 2 busy cores; past this,
-# the chapter fails and says which cells had not finished. pytest-timeout bounds each chapter's test a minute later
+# One chapter: open, start the kernel, run every cell; past this bound (room for a busy machine), the chapter fails
+# and says which cells had not finished. pytest-timeout bounds each chapter's test a minute later
 # (fixtures excluded: installing the environment is bounded by the timeouts of its own commands, below).
 CHAPTER_SECONDS = 300
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(CHAPTER_SECONDS + 60, func_only=True)]
