@@ -123,7 +123,8 @@ def measure(workdir: Path, include_make_test: bool = True) -> dict[str, object]:
     results["prose_edit_pages_executed"] = EXECUTED.findall(log)
 
     module = root / "dl_workshop" / "checkers.py"
-    module.write_text(module.read_text() + "\n# A comment added by the benchmark.\n")
+    # At the top, where ruff's format accepts it (make test checks the format first).
+    module.write_text("# A comment added by the benchmark.\n" + module.read_text())
     results["package_edit_rebuild_s"], log = timed(["make", "book"], root, env)
     results["package_edit_pages_executed"] = sorted(str(Path(page).relative_to(root)) for page in EXECUTED.findall(log))
 
@@ -135,5 +136,5 @@ def measure(workdir: Path, include_make_test: bool = True) -> dict[str, object]:
             results["make_test_s"], _ = timed(["make", "test"], root, env)
             results["make_test_steps"] = make_test_steps(root, env)
         except RuntimeError as failure:
-            results["make_test_failed"] = str(failure)[-3000:]
+            results["make_test_failed"] = str(failure)
     return results
