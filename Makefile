@@ -27,7 +27,7 @@ NBVAL_FLAGS := -p scripts.nbval_strict --nbval --nbval-current-env --nbval-kerne
 .PHONY: book test checks unit-tests test-build nbval portability site-tests binder-test chromium serve bench lock versions clean
 
 # Learner notebooks (the Binder buttons link them), pages of changed dl_workshop
-# modules re-executed, then the strict build. On failure: each warning and failing
+# modules (every page, if the environment changed) re-executed, then the strict build. On failure: each warning and failing
 # cell, and Sphinx's saved state dropped so that the next build reports them again.
 define build_site
 	@mkdir -p _build
@@ -45,7 +45,7 @@ endef
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv .venv
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements.txt)"
-	$(BIN)/python -m uv pip sync --quiet --python $(BIN)/python requirements.txt
+	$(BIN)/python -m uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.txt
 	touch $@
 
 book: $(STAMP)
@@ -68,9 +68,11 @@ unit-tests: $(STAMP)
 	$(BIN)/python -m pytest -n auto --doctest-modules dl_workshop tests \
 	  --ignore=tests/test_site.py --ignore=tests/test_binder.py
 
-# Every page executed: nbval's reference (_build/screenshots kept: Binder writes there).
+# Every page read again from an emptied _build: nbval's reference. Kept: the execution cache (with the record that
+# says what it was made from: a page runs again if its code, package or environment changed) and Binder's screenshots.
 test-build: $(STAMP)
-	@mkdir -p _build && find _build -mindepth 1 -maxdepth 1 ! -name screenshots -exec rm -rf {} +
+	@mkdir -p _build && find _build -mindepth 1 -maxdepth 1 ! -name screenshots ! -name .jupyter_cache \
+	  ! -name .dl_workshop-hashes.json -exec rm -rf {} +
 	$(call build_site,--all)
 
 nbval: $(STAMP)

@@ -1,12 +1,15 @@
-"""Re-execute the pages that use a changed module of dl_workshop.
+"""Re-execute the pages that use a changed module of dl_workshop, and every page when the environment changed.
 
 jupyter-cache re-executes a page only when its code cells change
 (jupyter-book#1633), so an edit to the solutions package would leave pages
-showing outputs of the old code. Before each `make book`, this script compares
+showing outputs of the old code. Before each build, this script compares
 each module's hash with the one recorded at the last build; for every changed
 module it drops the cached execution of the pages that use it (by import or
 literalinclude, directly or through another module of the package) and marks
 those pages as changed, so that Sphinx reads and executes them again.
+
+The same holds for the environment: after `make lock` (another JAX, say) or with
+another Python, no page's cached outputs are kept.
 
 Usage: python scripts/refresh_cache.py [BUILD_DIR]   (default: _build)
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -57,6 +61,11 @@ def module_hashes(package: Path) -> dict[str, str]:
     }
 
 
+def environment_hash() -> str:
+    """What the pages' outputs depend on besides their code and the package: the lock and the Python."""
+    return hashlib.sha256((ROOT / "requirements.txt").read_bytes() + sys.version.encode()).hexdigest()
+
+
 def page_of(uri: str) -> Path | None:
     """This checkout's chapter that a cache record names, if it still exists.
 
@@ -70,10 +79,16 @@ def page_of(uri: str) -> Path | None:
 def main(build: Path) -> None:
     record = build / ".dl_workshop-hashes.json"
     hashes = module_hashes(PACKAGE)
-    before = json.loads(record.read_text()) if record.exists() else {}
+    recorded = json.loads(record.read_text()) if record.exists() else {}
+    before = recorded.get("modules", {})
     cache_dir = build / ".jupyter_cache"
+    if cache_dir.exists() and recorded.get("environment") != environment_hash():
+        print("The environment changed (requirements.txt or Python) or is unknown: every page is executed again")
+        shutil.rmtree(cache_dir)
+        # Sphinx reads again only the pages it thinks changed: forget them all.
+        (build / ".doctrees" / "environment.pickle").unlink(missing_ok=True)
     changed = {name for name in hashes.keys() | before.keys() if hashes.get(name) != before.get(name)}
-    # No record yet: the first build executes every page anyway.
+    # No record: no cache either (dropped above), so the build executes every page anyway.
     if record.exists() and changed and cache_dir.exists():
         affected = affected_modules(changed)
         # Imported only when needed: importing it is most of a prose-only rebuild.
@@ -95,7 +110,7 @@ def main(build: Path) -> None:
                 print(f"re-reading {page.relative_to(ROOT)}, which pastes from a page executed again")
                 page.touch()
     build.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps(hashes, indent=1, sort_keys=True))
+    record.write_text(json.dumps({"environment": environment_hash(), "modules": hashes}, indent=1, sort_keys=True))
 
 
 if __name__ == "__main__":

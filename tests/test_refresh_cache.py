@@ -1,8 +1,11 @@
-"""scripts/refresh_cache.py: which pages a change to dl_workshop re-executes."""
+"""scripts/refresh_cache.py: which pages a change to dl_workshop, or to the environment, re-executes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from scripts import refresh_cache
 
@@ -46,3 +49,32 @@ def test_a_cache_record_made_in_another_checkout_names_this_checkout_s_page():
     """After the repository moved, or its _build was copied, records name the old path."""
     assert refresh_cache.page_of("/elsewhere/book/02-prng-keys.md") == ROOT / "book" / "02-prng-keys.md"
     assert refresh_cache.page_of("/elsewhere/book/no-such-page.md") is None
+
+
+def build_with_cache(build: Path, environment: str | None) -> Path:
+    """A build folder with an execution cache, made in ``environment`` (None: a record without one)."""
+    (build / ".jupyter_cache").mkdir(parents=True)
+    (build / ".doctrees").mkdir()
+    (build / ".doctrees" / "environment.pickle").write_bytes(b"")
+    record = {"modules": refresh_cache.module_hashes(refresh_cache.PACKAGE)}
+    if environment is not None:
+        record["environment"] = environment
+    (build / ".dl_workshop-hashes.json").write_text(json.dumps(record))
+    return build
+
+
+@pytest.mark.parametrize("environment", ["another lock or Python", None], ids=["changed", "unknown"])
+def test_no_cached_output_outlives_the_environment_it_was_made_in(tmp_path, environment):
+    build = build_with_cache(tmp_path, environment)
+    refresh_cache.main(build)
+    assert not (build / ".jupyter_cache").exists()
+    assert not (build / ".doctrees" / "environment.pickle").exists()  # so that Sphinx reads every page again
+    record = json.loads((build / ".dl_workshop-hashes.json").read_text())
+    assert record["environment"] == refresh_cache.environment_hash()
+
+
+def test_the_cache_is_kept_in_the_same_environment(tmp_path):
+    build = build_with_cache(tmp_path, refresh_cache.environment_hash())
+    refresh_cache.main(build)
+    assert (build / ".jupyter_cache").exists()
+    assert (build / ".doctrees" / "environment.pickle").exists()
