@@ -14,6 +14,10 @@ number is ``BOOK_JOBS`` (default: every core). Three things make that work:
   build and its kernels talk encrypted over loopback, and ipykernel does not log
   "Kernel is running over TCP without encryption" for every page. myst-nb passes
   no options to the kernel manager, so they are added where it calls jupyter-cache.
+
+And one fix: on a cache hit, myst-nb 1.4 renders the outputs it merged from the
+cache, but writes the notebook it read, with none, to ``_build/jupyter_execute``
+(nbval's reference). The notebook it read is given the merged cells here.
 """
 
 from __future__ import annotations
@@ -52,6 +56,18 @@ jupyter_book.sphinx.build_sphinx = functools.partial(jupyter_book.sphinx.build_s
 myst_nb.core.execute.cache.single_nb_execution = functools.partial(
     myst_nb.core.execute.cache.single_nb_execution, config=Config(KernelManager={"transport_encryption": "auto"})
 )
+
+start_client = myst_nb.core.execute.cache.NotebookClientCache.start_client
+
+
+def start_client_keeping_outputs(self: Any) -> None:
+    read = self.notebook
+    start_client(self)
+    if self.notebook is not read:  # a cache hit: the client holds the merged copy
+        read.update(self.notebook)
+
+
+myst_nb.core.execute.cache.NotebookClientCache.start_client = start_client_keeping_outputs
 
 if __name__ == "__main__":
     book = Path(next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "."))

@@ -254,8 +254,8 @@ def test_a_formula_that_is_not_valid_latex_fails_the_build_and_is_named(tmp_path
 
 @pytest.fixture(scope="session")
 def builds(tmp_path_factory, worker_id) -> dict[str, Path]:
-    """The executed notebook of a clean build of the page, and that of a rebuild, which hits the execution cache and so
-    writes notebooks with no outputs. Made once per run, by the first pytest-xdist worker that needs it."""
+    """The executed notebook of a clean build of the page, and that of a rebuild that hits the execution cache (make
+    test after make book). Made once per run, by the first pytest-xdist worker that needs it."""
     base = tmp_path_factory.getbasetemp()
     shared = base if worker_id == "master" else base.parent  # the run's folder, shared by its workers
     book, executed = shared / "fault-book", shared / "fault-book-executed"
@@ -336,9 +336,25 @@ def test_a_changed_pixel_fails_nbval(notebooks):
     assert_says(result.stdout, "mismatch 'image/png'")
 
 
-def test_an_unexecuted_reference_notebook_is_refused(builds):
-    """A build that hit the execution cache wrote notebooks with no outputs."""
-    result = nbval(builds["cache hit"], workers=True)
+def test_a_build_that_hits_the_execution_cache_writes_the_executed_notebook(builds):
+    """nbval's reference after make book then make test: myst-nb alone would write it without outputs
+    (scripts/jb_build.py)."""
+
+    def cells(name: str) -> list[dict]:  # without the cells' ids, which jupytext makes up at each read
+        notebook = json.loads((builds[name] / "page.ipynb").read_text())
+        return [{key: value for key, value in cell.items() if key != "id"} for cell in notebook["cells"]]
+
+    assert cells("cache hit") == cells("executed")
+
+
+def test_an_unexecuted_reference_notebook_is_refused(notebooks):
+    """A reference without outputs, as myst-nb wrote after a cache hit (before scripts/jb_build.py's fix)."""
+    path, notebook = chapter(notebooks)
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            cell.update(outputs=[], execution_count=None)
+    path.write_text(json.dumps(notebook))
+    result = nbval(notebooks, workers=True)
     assert result.returncode != 0, output(result)
     assert result.returncode == pytest.ExitCode.USAGE_ERROR, output(result)
     assert_says(result.stderr, "refusing to run nbval on reference notebooks that were never executed")
