@@ -26,9 +26,9 @@ NBVAL_FLAGS := -p scripts.nbval_strict --nbval --nbval-current-env --nbval-kerne
 
 .PHONY: book test checks unit-tests test-build nbval portability site-tests binder-test chromium serve bench lock versions clean
 
-# Learner notebooks (the Binder buttons link them), pages of changed dl_workshop
-# modules (every page, if the environment changed) re-executed, then the strict build. On failure: each warning and failing
-# cell, and Sphinx's saved state dropped so that the next build reports them again.
+# Learner notebooks (the Binder buttons link them), pages of changed dl_workshop modules (every page, if the
+# environment changed) re-executed, then the strict build. On failure: each warning and failing cell, and Sphinx's
+# saved state dropped so that the next build reports them again.
 define build_site
 	@mkdir -p _build
 	@$(BIN)/python scripts/learner_notebooks.py
