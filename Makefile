@@ -69,9 +69,10 @@ unit-tests: $(STAMP)
 	  --ignore=tests/test_site.py --ignore=tests/test_binder.py
 
 # Every page read again from an emptied _build: nbval's reference. Kept: the execution cache (with the record that
-# says what it was made from: a page runs again if its code, package or environment changed) and Binder's screenshots.
+# says what it was made from: a page runs again if its code, package or environment changed), Binder's screenshots
+# and make bench's report.
 test-build: $(STAMP)
-	@mkdir -p _build && find _build -mindepth 1 -maxdepth 1 ! -name screenshots ! -name .jupyter_cache \
+	@mkdir -p _build && find _build -mindepth 1 -maxdepth 1 ! -name screenshots ! -name bench ! -name .jupyter_cache \
 	  ! -name .dl_workshop-hashes.json -exec rm -rf {} +
 	$(call build_site,--all)
 
