@@ -82,7 +82,8 @@ def main(build: Path) -> None:
     recorded = json.loads(record.read_text()) if record.exists() else {}
     before = recorded.get("modules", {})
     cache_dir = build / ".jupyter_cache"
-    if cache_dir.exists() and recorded.get("environment") != environment_hash():
+    environment = environment_hash()
+    if cache_dir.exists() and recorded.get("environment") != environment:
         print("The environment changed (requirements.txt or Python) or is unknown: every page is executed again")
         shutil.rmtree(cache_dir)
         # Sphinx reads again only the pages it thinks changed: forget them all.
@@ -110,7 +111,7 @@ def main(build: Path) -> None:
                 print(f"re-reading {page.relative_to(ROOT)}, which pastes from a page executed again")
                 page.touch()
     build.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps({"environment": environment_hash(), "modules": hashes}, indent=1, sort_keys=True))
+    record.write_text(json.dumps({"environment": environment, "modules": hashes}, indent=1, sort_keys=True))
 
 
 if __name__ == "__main__":

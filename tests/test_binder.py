@@ -257,6 +257,9 @@ PROSE = """() => window.jupyterapp.shell.currentWidget.content.widgets
             evaluated: (cell.model.getMetadata('user_expressions') ?? []).length,
         };
     })"""
+# How often a wait re-runs its script in the page. Playwright's default, every animation frame, ran the scripts that
+# read the whole notebook model 60 times a second: a large share of the browser's CPU.
+POLL_MS = 250
 KERNEL_IDLE = """() => [...document.querySelectorAll('#jp-main-statusbar .jp-StatusBar-TextItem')]
     .some(item => /\\| Idle$/.test(item.textContent.trim()))"""
 RUN_STARTED = f"() => ({MODEL})().some(cell => cell.count !== null) || ({CELLS})().some(cell => cell.prompt !== '[ ]:')"
@@ -272,7 +275,7 @@ def run_all_cells(page, started: float) -> list[dict]:
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         # A click that comes before the notebook's commands are ready does nothing: no cell starts to run.
         try:
-            page.wait_for_function(RUN_STARTED, timeout=15_000, polling=250)
+            page.wait_for_function(RUN_STARTED, timeout=15_000, polling=POLL_MS)
             break
         except Exception:
             page.keyboard.press("Escape")
@@ -315,16 +318,16 @@ def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, source):
         assert page.locator(f"{MAIN} .jp-FileEditor").count() == 0, f"{file_name} opened as text, not as a notebook"
         assert tab == file_name, f"the tab in front is {tab!r}, not {file_name!r}"
         with contextlib.suppress(PlaywrightError):  # the model holds every cell once loaded; the page may still draw
-            page.wait_for_function(f"({MODEL})().length >= {len(expected)}", timeout=60_000, polling=250)
+            page.wait_for_function(f"({MODEL})().length >= {len(expected)}", timeout=60_000, polling=POLL_MS)
         shown = len(page.evaluate(MODEL))
         assert shown == len(expected), f"the notebook shows {shown} code cells; {file_name} has {len(expected)}"
 
-        page.wait_for_function(KERNEL_IDLE, timeout=120_000, polling=250)
+        page.wait_for_function(KERNEL_IDLE, timeout=120_000, polling=POLL_MS)
         run_all_cells(page, started)
         # The sentences' values come from the kernel after the cells ran (jupyterlab-myst sends each {eval} as a user
         # expression). If they do not come, the check below says which sentence lacks its values.
         with contextlib.suppress(PlaywrightError):
-            page.wait_for_function(EVALUATED, timeout=60_000, polling=250)
+            page.wait_for_function(EVALUATED, timeout=60_000, polling=POLL_MS)
         cells = page.evaluate(MODEL)
         prose = page.evaluate(PROSE)
         SHOTS.mkdir(parents=True, exist_ok=True)
