@@ -34,7 +34,7 @@ import numpy as np
 from jax import lax, random
 
 from dl_workshop import jax_idioms
-from dl_workshop.performance import machine, time_call, time_calls, walks_numpy
+from dl_workshop.performance import compilation_cache_off, machine, time_call, time_calls, walks_numpy
 from dl_workshop.reproducibility import ISA_WITHOUT_FMA, cpu_environment, host_cpu_flags, on_x86
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -304,14 +304,14 @@ def describe_size(size: Any, unit: str) -> str:
 
 def measure(loop_course: bool = True, repeat: int = REPEAT) -> list[dict[str, Any]]:
     """Time every case at every size (and check its floor's draws); one row per case and size."""
-    # Compile times must be compilations, not loads from JAX's on-disk cache (which the Makefile turns on).
-    jax.config.update("jax_enable_compilation_cache", False)
     rows = []
     for name, case in CASES.items():
         for label, size in case.sizes.items():
-            # Solution, floor and NumPy take turns: a burst of load slows all three alike.
+            # Solution, floor and NumPy take turns: a burst of load slows all three alike. Compile times must be
+            # compilations, not loads from JAX's on-disk cache (which the Makefile turns on).
             calls = {"solution": case.solution(size), "floor": case.floor(size), "numpy": case.numpy(size)}
-            solution, floor, numpy_timing = time_calls(calls, repeat).values()
+            with compilation_cache_off():
+                solution, floor, numpy_timing = time_calls(calls, repeat).values()
             row = {
                 "solution": name,
                 "size": label,

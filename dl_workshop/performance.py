@@ -20,10 +20,11 @@ distribution; so does :func:`walks_numpy`, from a NumPy ``Generator``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from importlib import metadata
@@ -33,6 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import random
+from jax.experimental.compilation_cache import compilation_cache
 
 from dl_workshop.jax_idioms import grw_draw
 
@@ -186,6 +188,31 @@ class Timing:
     def compile(self) -> float:
         """Time of the first call beyond a normal call: mostly tracing and compilation."""
         return max(self.first_call - self.run, 0.0)
+
+
+@contextlib.contextmanager
+def compilation_cache_off() -> Iterator[None]:
+    """Inside the block, a first call of a ``jax.jit`` function compiles: it does not load a program that an
+    earlier process compiled from JAX's persistent compilation cache, if one is set up (``jax_compilation_cache_dir``).
+
+    JAX decides once per process whether it uses that cache, at the first
+    compilation; ``reset_cache`` (JAX's documented way back to an undecided state)
+    makes it decide again under the new setting, on entry and on exit. Programs
+    compiled in the block are not written to the cache. This is the one place
+    the course changes JAX's cache; tests/test_performance.py checks that it
+    still works.
+
+    >>> with compilation_cache_off():
+    ...     timing = time_call(walks_one_key, random.key(0), 2, 3, repeat=1)
+    """
+    enabled = jax.config.jax_enable_compilation_cache
+    jax.config.update("jax_enable_compilation_cache", False)
+    compilation_cache.reset_cache()
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_compilation_cache", enabled)
+        compilation_cache.reset_cache()
 
 
 def time_call(fn: Callable[..., Any], *args: Any, repeat: int = 5) -> Timing:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from jax import random
@@ -95,3 +99,50 @@ def test_machine_names_the_hardware_and_versions():
     info = performance.machine()
     assert int(info["cores"]) >= 1
     assert info["jax"] and info["numpy"] and info["cpu"]
+
+
+# A program compiled, then called again in the same process after its in-memory compiled code is dropped: a hit of
+# JAX's persistent cache (counted by JAX's monitoring events) unless compilation_cache_off is on. In a fresh process,
+# with a cache of its own: JAX decides once per process whether it uses the cache.
+CACHE_HITS = """
+import os, sys
+import jax, jax.numpy as jnp
+from dl_workshop.performance import compilation_cache_off
+
+hits = []
+jax.monitoring.register_event_listener(lambda event, **_: hits.append(event == "/jax/compilation_cache/cache_hits"))
+square = jax.jit(lambda x: x * x)
+
+
+def hit(size=5) -> bool:
+    jax.clear_caches()
+    start = len(hits)
+    square(jnp.arange(float(size))).block_until_ready()
+    return any(hits[start:])
+
+
+square(jnp.arange(5.0)).block_until_ready()  # compiled, and written to the cache
+before = hit()
+entries = len(os.listdir(sys.argv[1]))
+with compilation_cache_off():
+    inside = hit()
+    hit(size=7)  # a new program: compiled, not written
+print(before, inside, len(os.listdir(sys.argv[1])) - entries, hit())
+"""
+
+
+def test_with_the_compilation_cache_off_a_first_call_compiles_and_the_cache_serves_again_after(tmp_path):
+    env = {
+        **os.environ,
+        "JAX_COMPILATION_CACHE_DIR": str(tmp_path),
+        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+        "JAX_ENABLE_COMPILATION_CACHE": "true",
+    }
+    command = [sys.executable, "-c", CACHE_HITS, str(tmp_path)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    hit_before, hit_inside, written_inside, hit_after = result.stdout.split()
+    assert (hit_before, hit_inside, hit_after) == ("True", "False", "True"), (
+        "hits before, inside, after: " + result.stdout
+    )
+    assert written_inside == "0", f"{written_inside} programs compiled inside the block were written to the cache"
