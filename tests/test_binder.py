@@ -7,6 +7,10 @@ or the Python change), postBuild, then that environment's JupyterLab with an emp
 chapter at its launch path (``scripts.book_site.launch_path``; tests/test_site.py checks the built buttons have it).
 Each chapter must open as a notebook, run every cell in order with no error and nothing on stderr, pass its checkers,
 and read like the site: no MyST left raw, every glued value in its sentence, formatted as myst-nb formats it.
+As a learner who goes on to the next chapter in the same Binder: each pytest-xdist process loads JupyterLab once, at
+the launch path of its first chapter, and opens each later chapter's launch path in that JupyterLab (its
+``docmanager:open`` command, which the launch path's URL runs), after closing the chapter before and shutting down its
+kernel. A chapter that fails closes the page: the next one loads JupyterLab again.
 Screenshots: ``_build/screenshots/binder-*.png``.
 """
 
@@ -78,6 +82,10 @@ class Binder:
     home: Path
     log: Path
     browser: object  # a Playwright BrowserContext
+    page: object | None = None  # the page with JupyterLab loaded, kept from chapter to chapter
+    # The REST API's client: the _xsrf cookie and header that the server asks of a browser, set by the first call.
+    opener: urllib.request.OpenerDirector | None = None
+    xsrf: str = ""
 
     def errors_logged(self, since: int) -> str:
         """The errors JupyterLab logged after byte ``since`` of its log (a failed request, a kernel that died)."""
@@ -88,14 +96,41 @@ class Binder:
 
     def api(self, method: str, path: str) -> object:
         """A call to the server's REST API, with the XSRF cookie and header it asks of a browser."""
-        jar = http.cookiejar.CookieJar()
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        opener.open(f"{self.url}/lab", timeout=30).close()  # sets the _xsrf cookie
-        xsrf = next(cookie.value for cookie in jar if cookie.name == "_xsrf")
-        request = urllib.request.Request(f"{self.url}/{path}", method=method, headers={"X-XSRFToken": xsrf})
-        with opener.open(request, timeout=30) as response:
+        if self.opener is None:
+            jar = http.cookiejar.CookieJar()
+            self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+            self.opener.open(f"{self.url}/lab", timeout=30).close()  # sets the _xsrf cookie
+            self.xsrf = next(cookie.value for cookie in jar if cookie.name == "_xsrf")
+        request = urllib.request.Request(f"{self.url}/{path}", method=method, headers={"X-XSRFToken": self.xsrf})
+        with self.opener.open(request, timeout=30) as response:
             body = response.read()
         return json.loads(body) if body else None
+
+    def open_chapter(self, source: Path) -> object:
+        """The page with the chapter at its launch path: JupyterLab loaded there, or, when it is loaded already, the
+        launch path's file opened in it, as the URL would have it opened."""
+        if self.page is None:
+            self.page = self.browser.new_page()
+            self.page.set_default_timeout(60_000)
+            self.page.goto(f"{self.url}/{launch_path(source)}", timeout=120_000)
+        else:
+            self.page.evaluate(OPEN, launch_path(source).removeprefix("lab/tree/"))
+        return self.page
+
+    def close_chapter(self, keep_page: bool) -> None:
+        """Close the chapter without saving it, and forget it; with ``keep_page`` false (after a failure), or if it
+        does not close, close the page too: the next chapter loads JupyterLab again."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        if self.page is not None and keep_page:
+            try:
+                self.page.evaluate(CLOSE_ALL)
+            except PlaywrightError:
+                keep_page = False
+        if self.page is not None and not keep_page:
+            self.page.close()
+            self.page = None
+        self.forget()
 
     def forget(self) -> None:
         """Shut down every kernel and delete the saved workspace: the next chapter opens fresh."""
@@ -216,6 +251,21 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
 # --- in JupyterLab ------------------------------------------------------------------
 
 MAIN = "#jp-main-dock-panel .jp-MainAreaWidget:not(.lm-mod-hidden)"
+# A path opened in the JupyterLab already loaded: what its URL, lab/tree/<path>, runs.
+OPEN = "async path => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }"
+# Every document closed, unsaved (marked clean: no "save your changes?" dialog), within 10 s. (JupyterLab then
+# shows its Launcher, which stays behind the next chapter.)
+CLOSE_ALL = """async () => {
+    const documents = () => Array.from(window.jupyterapp.shell.widgets('main')).filter(widget => widget.context);
+    for (const widget of documents()) {
+        widget.context.model.dirty = false;
+        widget.close();
+    }
+    for (let waited = 0; documents().length > 0; waited += 50) {
+        if (waited > 10000) throw new Error(`still open: ${documents().map(widget => widget.title.label)}`);
+        await new Promise(done => setTimeout(done, 50));
+    }
+}"""
 CURRENT_TAB = ".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel"
 # The code cells as the learner sees them: their prompts ("[ ]:", "[*]:", "[3]:").
 CELLS = f"""() => [...document.querySelectorAll('{MAIN} .jp-Notebook .jp-CodeCell')].map(cell => ({{
@@ -263,6 +313,9 @@ POLL_MS = 250
 KERNEL_IDLE = """() => [...document.querySelectorAll('#jp-main-statusbar .jp-StatusBar-TextItem')]
     .some(item => /\\| Idle$/.test(item.textContent.trim()))"""
 RUN_STARTED = f"() => ({MODEL})().some(cell => cell.count !== null) || ({CELLS})().some(cell => cell.prompt !== '[ ]:')"
+# Every code cell has an execution count (read in the page: no copy of the outputs leaves it at each poll).
+ALL_RUN = """() => [...window.jupyterapp.shell.currentWidget.content.model.cells]
+    .every(cell => cell.type !== 'code' || cell.executionCount !== null)"""
 
 
 def run_all_cells(page, started: float) -> list[dict]:
@@ -279,14 +332,15 @@ def run_all_cells(page, started: float) -> list[dict]:
             break
         except Exception:
             page.keyboard.press("Escape")
-    while True:
-        cells = page.evaluate(MODEL)
-        if all(cell["count"] is not None for cell in cells):
-            return cells
-        if time.monotonic() - started > CHAPTER_SECONDS:
-            waiting = [f"cell {i + 1}" for i, cell in enumerate(cells) if cell["count"] is None]
-            pytest.fail(f"cells still not run after {CHAPTER_SECONDS} s: {', '.join(waiting)}")
-        time.sleep(1)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    remaining = max(CHAPTER_SECONDS - (time.monotonic() - started), 1.0)
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(ALL_RUN, timeout=remaining * 1000, polling=POLL_MS)
+    cells = page.evaluate(MODEL)
+    if waiting := [f"cell {i + 1}" for i, cell in enumerate(cells) if cell["count"] is None]:
+        pytest.fail(f"cells still not run after {CHAPTER_SECONDS} s: {', '.join(waiting)}")
+    return cells
 
 
 # What must not be in a sentence after rendering: a MyST role's or directive's name ({glue:text}, {doc},
@@ -308,11 +362,9 @@ def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, source):
 
     started = time.monotonic()
     log_start = binder.log.stat().st_size
-    page = binder.browser.new_page()
-    page.set_default_timeout(60_000)
-    failure = None
+    failure, passed = None, False
     try:
-        page.goto(f"{binder.url}/{launch_path(source)}", timeout=120_000)
+        page = binder.open_chapter(source)
         page.wait_for_selector(f"{MAIN} .jp-Notebook .jp-CodeCell, {MAIN} .jp-FileEditor", timeout=120_000)
         tab = page.locator(CURRENT_TAB).first.text_content()
         assert page.locator(f"{MAIN} .jp-FileEditor").count() == 0, f"{file_name} opened as text, not as a notebook"
@@ -335,12 +387,12 @@ def test_the_chapter_opens_as_a_notebook_on_binder_and_runs(binder, source):
         first = next((index for index, cell in enumerate(prose) if cell["evals"]), 0)
         page.locator(f"{MAIN} .jp-MarkdownCell").nth(first).scroll_into_view_if_needed()
         page.screenshot(path=SHOTS / f"binder-{source.stem}.png")
+        passed = True
     except PlaywrightError as error:
         # A wait that timed out says only what it waited for: say why, from the server's side.
         failure = f"{file_name}: {str(error).splitlines()[0]}\nJupyterLab's errors meanwhile:\n{binder.errors_logged(log_start)}"
     finally:
-        page.close()
-        binder.forget()
+        binder.close_chapter(keep_page=passed)
     if failure:
         pytest.fail(failure, pytrace=False)
 
