@@ -5,7 +5,9 @@ executed once with nbclient), a clean `make book`, rebuilds after a prose-only
 edit (execution cache) and after a dl_workshop edit (the pages that use it
 re-executed), the nbval step, `make test`, then each of its steps alone with the
 CPU time of every process on the machine while it ran: their sum over the
-number of cores bounds what any schedule of the steps can reach.
+number of cores bounds what any schedule of the steps can reach. The host's speed,
+measured on a fixed workload at the start, before `make test` and at the end,
+tells a slower host from slower code.
 """
 
 from __future__ import annotations
@@ -81,6 +83,22 @@ def busy_cpu_seconds() -> float:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
+def host_speed(repeat: int = 3) -> float:
+    """CPU seconds of this process for a fixed pure-Python workload, the best of ``repeat``.
+
+    It does the same work every time, so it measures the host, not the course: on
+    a shared machine, the CPU time of the same work changes with the load of the
+    host's other guests. Beside the steps' CPU times, it says whether another run's
+    times differ because the code changed or because the host did.
+    """
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        sum(i * i % 7 for i in range(3_000_000))
+        best = min(best, time.process_time() - start)
+    return best
+
+
 def make_test_steps(root: Path, env: dict[str, str]) -> dict[str, dict[str, float]]:
     """Each step of `make test` run alone: its wall time and the machine's busy CPU time meanwhile."""
     steps = {}
@@ -117,8 +135,13 @@ def measure(workdir: Path, include_make_test: bool = True) -> dict[str, object]:
     }
     os.environ["PYTHONPATH"] = str(root)
 
+    speed_at_start = host_speed()
     per_page = floor(root)
-    results: dict[str, object] = {"floor_s": sum(per_page.values()), "floor_per_page_s": per_page}
+    results: dict[str, object] = {
+        "floor_s": sum(per_page.values()),
+        "floor_per_page_s": per_page,
+        "host_speed_s": {"start": speed_at_start},
+    }
     results["clean_book_s"], _ = timed(["make", "book"], root, env)
 
     page = root / "book" / "03-many-draws.md"
@@ -136,9 +159,11 @@ def measure(workdir: Path, include_make_test: bool = True) -> dict[str, object]:
     results["nbval_s"], _ = timed(["make", "nbval"], root, env)
 
     if include_make_test:
+        results["host_speed_s"]["before make test"] = host_speed()
         try:
             results["make_test_s"], _ = timed(["make", "test"], root, env)
             results["make_test_steps"] = make_test_steps(root, env)
         except RuntimeError as failure:
             results["make_test_failed"] = str(failure)
+        results["host_speed_s"]["end"] = host_speed()
     return results

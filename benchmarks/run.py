@@ -72,6 +72,9 @@ def report(build_results: dict, solution_rows: list[dict], page_rows: list[dict]
         "On a scratch copy of the working tree that shares its installed environment (`.venv`, and `.cache`: "
         "JAX's compilation cache, warm since `make bench` builds the book first, and the Binder test's environment).",
         "\n".join(measures),
+        "Host speed, CPU seconds of a fixed pure-Python workload (best of 3; lower is faster; compare runs by it): "
+        + ", ".join(f"{when} {seconds:.3f} s" for when, seconds in build_results["host_speed_s"].items())
+        + ".",
     ]
     if "make_test_steps" in build_results:
         steps = build_results["make_test_steps"]
