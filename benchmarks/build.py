@@ -135,12 +135,12 @@ def measure(workdir: Path, include_make_test: bool = True) -> dict[str, object]:
     }
     os.environ["PYTHONPATH"] = str(root)
 
-    speed_at_start = host_speed()
+    speeds = {"start": host_speed()}  # and, below, before `make test` and at the end
     per_page = floor(root)
     results: dict[str, object] = {
         "floor_s": sum(per_page.values()),
         "floor_per_page_s": per_page,
-        "host_speed_s": {"start": speed_at_start},
+        "host_speed_s": speeds,
     }
     results["clean_book_s"], _ = timed(["make", "book"], root, env)
 
@@ -159,11 +159,11 @@ def measure(workdir: Path, include_make_test: bool = True) -> dict[str, object]:
     results["nbval_s"], _ = timed(["make", "nbval"], root, env)
 
     if include_make_test:
-        results["host_speed_s"]["before make test"] = host_speed()
+        speeds["before make test"] = host_speed()
         try:
             results["make_test_s"], _ = timed(["make", "test"], root, env)
             results["make_test_steps"] = make_test_steps(root, env)
         except RuntimeError as failure:
             results["make_test_failed"] = str(failure)
-        results["host_speed_s"]["end"] = host_speed()
+        speeds["end"] = host_speed()
     return results
