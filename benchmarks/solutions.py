@@ -34,8 +34,8 @@ import numpy as np
 from jax import lax, random
 
 from dl_workshop import jax_idioms
+from dl_workshop.cpus import ISA_WITHOUT_FMA, cpu_environment, host_cpu_flags, on_x86
 from dl_workshop.performance import compilation_cache_off, machine, time_call, time_calls, walks_numpy
-from dl_workshop.reproducibility import ISA_WITHOUT_FMA, cpu_environment, host_cpu_flags, on_x86
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = random.key(0)

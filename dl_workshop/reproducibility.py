@@ -10,7 +10,8 @@
   before JAX starts;
 - :func:`on_two_cpus`: results computed by XLA for this CPU and for an older one
   without fused multiply-add (``--xla_cpu_max_isa``), to compare
-  (chapter 12), with :func:`ulp_distance` to measure how far apart they are.
+  (chapter 12), with :func:`ulp_distance` to measure how far apart they are
+  (which CPU this is, and which caps XLA takes: :mod:`dl_workshop.cpus`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import numpy as np
 from jax import random
 
 from dl_workshop._arguments import PRNG_KEY_DTYPE, check_size, describe, key_batch_shape
+from dl_workshop.cpus import ISA_WITHOUT_FMA, cpu_environment, on_x86
 from dl_workshop.jax_idioms import grw_draw, randomness_ex_1
 
 
@@ -161,76 +161,9 @@ def side_by_side(commands: dict[str, tuple[list[str], dict[str, str]]]) -> dict[
 
 # --- Another CPU ---------------------------------------------------------------
 
-#: The newest x86 instruction set that XLA can be told to compile for
-#: (``XLA_FLAGS=--xla_cpu_max_isa=...``) that has no fused multiply-add (FMA).
-#: ``AVX2`` and everything after it have FMA; ``SSE4_2`` and ``AVX`` do not.
-ISA_WITHOUT_FMA = "AVX"
-ISAS_WITHOUT_FMA = ("SSE4_2", "AVX")
 #: ``random.normal`` draws ``u`` uniformly from [NORMAL_UNIFORM_LOW, 1), the
 #: open interval (-1, 1), and returns ``sqrt(2) * erf_inv(u)`` (JAX 0.10.2).
 NORMAL_UNIFORM_LOW = float(np.nextafter(np.float32(-1.0), np.float32(0.0)))
-
-
-def on_x86() -> bool:
-    """Whether this machine is x86-64, the only family ``--xla_cpu_max_isa`` has names for.
-
-    >>> type(on_x86())
-    <class 'bool'>
-    """
-    return platform.machine() in ("x86_64", "AMD64")
-
-
-def host_cpu_flags() -> frozenset[str]:
-    """The instruction-set flags of this machine's CPU, as Linux lists them.
-
-    Empty where ``/proc/cpuinfo`` does not exist (macOS, Windows) or lists no
-    flags (ARM lists ``Features``, which are read instead).
-
-    >>> flags = host_cpu_flags()
-    >>> isinstance(flags, frozenset)
-    True
-    """
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return frozenset()
-    for line in text.splitlines():
-        name, _, value = line.partition(":")
-        if name.strip() in ("flags", "Features"):
-            return frozenset(value.split())
-    return frozenset()
-
-
-#: For each instruction set XLA can be capped at, a CPU flag (``/proc/cpuinfo``)
-#: of the next newer set: a CPU without it has nothing that the cap takes away.
-_NEWER_THAN = {"SSE4_2": "avx", "AVX": "avx2", "AVX2": "avx512f"}
-
-
-def cap_changes_nothing(isa: str, flags: frozenset[str]) -> bool:
-    """Whether capping XLA at ``isa`` leaves a CPU with these flags as it is.
-
-    On a CPU without AVX-512, ``AVX2`` is already the best XLA can use; on one
-    without AVX2 (and so without FMA), ``AVX`` is.
-
-    >>> cap_changes_nothing("AVX2", frozenset({"avx", "avx2", "fma"}))
-    True
-    >>> cap_changes_nothing("AVX", frozenset({"avx", "avx2", "fma"}))
-    False
-    """
-    newer = _NEWER_THAN.get(isa.upper())
-    return newer is not None and newer not in flags
-
-
-def isa_cap(xla_flags: str | None) -> str | None:
-    """The instruction set named by ``--xla_cpu_max_isa=`` in ``xla_flags``, if any.
-
-    >>> isa_cap("--xla_force_host_platform_device_count=2 --xla_cpu_max_isa=AVX")
-    'AVX'
-    >>> isa_cap("") is None
-    True
-    """
-    found = re.findall(r"--xla_cpu_max_isa=(\S+)", xla_flags or "")
-    return found[-1].upper() if found else None
 
 
 def cpu_results(seed: int, size: int, num_steps: int) -> dict[str, np.ndarray]:
@@ -284,21 +217,6 @@ from dl_workshop.reproducibility import cpu_results
 path, seed, size, num_steps = sys.argv[1], *map(int, sys.argv[2:])
 np.savez(path, **cpu_results(seed, size, num_steps))
 """
-
-
-def cpu_environment(isa: str | None) -> dict[str, str]:
-    """The environment of a new process whose XLA compiles for ``isa`` (``None``: this CPU's best).
-
-    Any ``--xla_cpu_max_isa`` inherited from this process is removed first.
-    JAX's persistent compilation cache may stay on: its key includes ``XLA_FLAGS``.
-
-    >>> cpu_environment("AVX")["XLA_FLAGS"].split()[-1]
-    '--xla_cpu_max_isa=AVX'
-    """
-    flags = [flag for flag in os.environ.get("XLA_FLAGS", "").split() if not flag.startswith("--xla_cpu_max_isa=")]
-    if isa is not None:
-        flags.append(f"--xla_cpu_max_isa={isa}")
-    return {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": " ".join(flags)}
 
 
 def on_two_cpus(seed: int, size: int, num_steps: int, isa: str = ISA_WITHOUT_FMA) -> dict[str, dict[str, np.ndarray]]:

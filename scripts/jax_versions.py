@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from dl_workshop.cpus import host_cpu_flags
 from dl_workshop.performance import machine
-from dl_workshop.reproducibility import host_cpu_flags
 from dl_workshop.versions import DATA, release_key
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -37,7 +37,7 @@ import nbformat
 import pytest
 from nbval.plugin import IPyNbCell, IPyNbFile
 
-from dl_workshop.reproducibility import ISAS_WITHOUT_FMA, cap_changes_nothing, host_cpu_flags, isa_cap, on_x86
+from dl_workshop.cpus import ISAS_WITHOUT_FMA, cap_changes_nothing, host_cpu_flags, isa_cap, on_x86
 
 FIGURE_TYPES = ("image/png", "image/jpeg")
 CPU_TAG = "cpu-dependent"

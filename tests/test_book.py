@@ -22,7 +22,7 @@ import filelock
 import matplotlib.image
 import pytest
 
-from dl_workshop.reproducibility import cap_changes_nothing, host_cpu_flags, on_x86
+from dl_workshop.cpus import cap_changes_nothing, host_cpu_flags, on_x86
 
 ROOT = Path(__file__).resolve().parents[1]
 MAKEFILE = (ROOT / "Makefile").read_text()

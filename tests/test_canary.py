@@ -18,7 +18,7 @@ from typing import Any
 import jax
 import pytest
 
-from dl_workshop.reproducibility import host_cpu_flags
+from dl_workshop.cpus import host_cpu_flags
 from dl_workshop.versions import differences, find_row, headline_values, load_matrix
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,54 +7,16 @@ here, so that a JAX upgrade that changes one fails, naming it, before the page b
 
 from __future__ import annotations
 
-import os
-
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from jax import lax, random
 
 from dl_workshop import reproducibility
-from dl_workshop.reproducibility import cap_changes_nothing, cpu_environment, host_cpu_flags, ulp_distance
+from dl_workshop.cpus import ISA_WITHOUT_FMA, host_cpu_flags, on_x86
+from dl_workshop.reproducibility import ulp_distance
 
-X86 = reproducibility.on_x86()
-
-
-def test_isa_cap_reads_the_last_cap_in_the_flags():
-    assert reproducibility.isa_cap(None) is None
-    assert reproducibility.isa_cap("--xla_force_host_platform_device_count=2") is None
-    assert reproducibility.isa_cap("--xla_cpu_max_isa=avx2") == "AVX2"
-    assert reproducibility.isa_cap("--xla_cpu_max_isa=AVX2 --xla_cpu_max_isa=AVX") == "AVX"
-
-
-def test_the_isa_without_fma_is_one_of_those_without_fma():
-    assert reproducibility.ISA_WITHOUT_FMA in reproducibility.ISAS_WITHOUT_FMA
-    assert "AVX2" not in reproducibility.ISAS_WITHOUT_FMA
-
-
-def test_a_cap_changes_nothing_on_a_cpu_without_a_newer_instruction_set():
-    zen2 = frozenset({"sse4_2", "avx", "avx2", "fma"})
-    skylake_x = zen2 | {"avx512f"}
-    assert cap_changes_nothing("AVX2", zen2) and not cap_changes_nothing("AVX2", skylake_x)
-    assert not cap_changes_nothing("AVX", zen2)
-    assert cap_changes_nothing("AVX", frozenset({"sse4_2", "avx"}))  # Sandy Bridge: no AVX2, no FMA
-    assert not cap_changes_nothing("AVX512", skylake_x)  # not a cap this project knows: never skipped
-
-
-def test_a_child_environment_replaces_an_inherited_cap_and_keeps_other_flags(monkeypatch):
-    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_max_isa=AVX2 --xla_cpu_multi_thread_eigen=false")
-    assert cpu_environment("AVX")["XLA_FLAGS"] == "--xla_cpu_multi_thread_eigen=false --xla_cpu_max_isa=AVX"
-    assert cpu_environment(None)["XLA_FLAGS"] == "--xla_cpu_multi_thread_eigen=false"
-    assert cpu_environment(None)["JAX_PLATFORMS"] == "cpu"
-    assert os.environ["XLA_FLAGS"].startswith("--xla_cpu_max_isa=AVX2")  # this process is left alone
-
-
-@pytest.mark.skipif(not os.path.exists("/proc/cpuinfo"), reason="no /proc/cpuinfo on this system")
-def test_host_cpu_flags_are_read_from_proc_cpuinfo():
-    flags = host_cpu_flags()
-    assert flags, "no 'flags' or 'Features' line found in /proc/cpuinfo"
-    if X86:
-        assert "sse2" in flags  # every x86-64 CPU has it
+X86 = on_x86()
 
 
 def test_ulp_distance_counts_floats_between_two_values_across_zero():
@@ -114,14 +76,14 @@ def test_on_two_cpus_the_process_for_this_cpu_computes_what_this_process_does(tw
 
 @pytest.mark.skipif(not X86, reason="--xla_cpu_max_isa names x86 instruction sets")
 def test_without_fma_keys_bits_the_normals_uniforms_and_integer_walks_stay_identical(two_cpus):
-    here, older = two_cpus["this CPU"], two_cpus[reproducibility.ISA_WITHOUT_FMA]
+    here, older = two_cpus["this CPU"], two_cpus[ISA_WITHOUT_FMA]
     for name in ("keys", "bits", "uniform (-1, 1)", "grid walk"):
         assert np.array_equal(here[name], older[name]), f"{name} changed without FMA"
 
 
 @pytest.mark.skipif(not X86 or "fma" not in host_cpu_flags(), reason="needs an x86 CPU with FMA to take it away")
 def test_without_fma_normals_and_scaled_uniforms_differ_in_the_last_bits_and_loop_equals_scan(two_cpus):
-    here, older = two_cpus["this CPU"], two_cpus[reproducibility.ISA_WITHOUT_FMA]
+    here, older = two_cpus["this CPU"], two_cpus[ISA_WITHOUT_FMA]
     ulps = ulp_distance(here["normal"], older["normal"])
     assert 0 < (ulps > 0).mean() < 0.1 and ulps.max() <= 4
     assert not np.array_equal(here["uniform (0.1, 0.7)"], older["uniform (0.1, 0.7)"])
