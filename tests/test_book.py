@@ -219,34 +219,46 @@ def test_the_build_after_a_failed_one_fails_again(failed_build):
     assert_says(output(result), PAGE_FAILED, ERROR)
 
 
-def unexecuted_book(tmp_path: Path) -> Path:
-    """The book with execution switched off: for faults found without running code."""
-    book = copy_book(tmp_path / "book")
-    config = book / "_config.yml"
-    config.write_text(config.read_text().replace("execute_notebooks: cache", 'execute_notebooks: "off"'))
-    return book
+# Faults found without running code, all in one build with execution switched off: each must be named.
+BROKEN_REFERENCE = "See {doc}`no-such-chapter`."
+BAD_FORMULAS = {
+    "misspelt command": (r"x \sim \mathcal{N}(0, \sigmaa)", r"unknown command \sigmaa"),
+    "unclosed bracket": (r"\left( x_t", "extra left or missing right"),
+}
 
 
-def test_a_broken_reference_fails_the_build_and_names_page_and_target(tmp_path):
-    book = unexecuted_book(tmp_path)
-    append_to_page(book, "See {doc}`no-such-chapter`.")
-    result = build(book)
-    assert result.returncode != 0, output(result)
-    assert re.search(r"page\.md:\d+: WARNING: unknown document: 'no-such-chapter'", output(result)), output(result)
+@pytest.fixture(scope="session")
+def unexecuted_build(tmp_path_factory, worker_id) -> str:
+    """The output of a failed build of the book, its execution off, with a broken reference and the bad formulas
+    in ``page.md``. Built once per run, by the first pytest-xdist worker that needs it."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # the run's folder, shared by its workers
+    book, saved = shared / "unexecuted-book", shared / "unexecuted-book.log"
+    with filelock.FileLock(shared / "unexecuted-book.lock"):
+        if not saved.exists():
+            copy_book(book)
+            config = book / "_config.yml"
+            config.write_text(config.read_text().replace("execute_notebooks: cache", 'execute_notebooks: "off"'))
+            append_to_page(book, BROKEN_REFERENCE)
+            for formula, _ in BAD_FORMULAS.values():
+                append_to_page(book, f"A walk: ${formula}$.")
+            result = build(book)
+            assert result.returncode != 0, output(result)
+            saved.write_text(output(result))
+    return saved.read_text()
 
 
-@pytest.mark.parametrize(
-    ("formula", "problem"),
-    [(r"x \sim \mathcal{N}(0, \sigmaa)", r"unknown command \sigmaa"), (r"\left( x_t", "extra left or missing right")],
-    ids=["misspelt command", "unclosed bracket"],
-)
-def test_a_formula_that_is_not_valid_latex_fails_the_build_and_is_named(tmp_path, formula, problem):
-    # Math is rendered to MathML when the page is written (_ext/mathml.py).
-    book = unexecuted_book(tmp_path)
-    append_to_page(book, f"A walk: ${formula}$.")
-    result = build(book)
-    assert result.returncode != 0, output(result)
-    assert_says(output(result), "page.md", "cannot render the formula", repr(formula), problem)
+def test_a_broken_reference_fails_the_build_and_names_page_and_target(unexecuted_build):
+    assert re.search(r"page\.md:\d+: WARNING: unknown document: 'no-such-chapter'", unexecuted_build), unexecuted_build
+
+
+@pytest.mark.parametrize("fault", BAD_FORMULAS)
+def test_a_formula_that_is_not_valid_latex_fails_the_build_and_is_named(unexecuted_build, fault):
+    # Math is rendered to MathML when the page is written (_ext/mathml.py): one warning per formula, naming it.
+    formula, problem = BAD_FORMULAS[fault]
+    lines = [line for line in unexecuted_build.splitlines() if "cannot render the formula" in line]
+    named = [line for line in lines if "page.md" in line and repr(formula) in line and problem in line]
+    assert named, f"no line names page.md, {formula!r} and {problem!r}:\n{unexecuted_build}"
 
 
 # --- nbval on an executed build -------------------------------------------------
@@ -301,39 +313,86 @@ def test_nbval_passes_on_an_untouched_build(notebooks):
     assert re.search(r"\d+ passed", result.stdout), output(result)
 
 
-def test_a_changed_number_fails_nbval(notebooks):
-    path, notebook = chapter(notebooks)
-    out = first_output(notebook, lambda data: "Array([" in "".join(data.get("text/plain", "")))
-    text = "".join(out["data"]["text/plain"])
-    out["data"]["text/plain"] = re.sub(r"\d(?=\D*$)", lambda m: str((int(m.group()) + 1) % 10), text, count=1)
-    path.write_text(json.dumps(notebook))
-    result = nbval(notebooks)
-    assert result.returncode != 0, output(result)
-    assert_says(result.stdout, "page.ipynb::Cell", "mismatch 'text/plain'")
+def code_cell_of(notebook: dict, holds) -> int:
+    """nbval's number of the first code cell that ``holds`` accepts."""
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    return next(number for number, cell in enumerate(code) if holds(cell))
 
 
-def test_a_changed_glued_number_fails_nbval(notebooks):
-    glue_file = notebooks / "book" / "page.glue.json"
-    glued = json.loads(glue_file.read_text())
-    glued["num_draws"]["data"]["text/plain"] = "6"
-    glue_file.write_text(json.dumps(glued))
-    result = nbval(notebooks)
-    assert result.returncode != 0, output(result)
-    assert_says(result.stdout, "mismatch 'glued value num_draws'")
+def report_of(stdout: str, cell: int) -> str:
+    """pytest's report of the failure of the page's code cell ``cell`` ('' if it did not fail)."""
+    found = re.search(rf"^_+ \S*::Cell {cell} _+\n(.*?)(?=^_{{3,}} |^=+ )", stdout, re.M | re.S)
+    return found.group(1) if found else ""
 
 
-def test_a_changed_pixel_fails_nbval(notebooks):
-    path, notebook = chapter(notebooks)
-    out = first_output(notebook, lambda data: "image/png" in data)
-    pixels = matplotlib.image.imread(io.BytesIO(base64.b64decode(out["data"]["image/png"])))
-    pixels[10, 10, :3] = 1.0 - pixels[10, 10, :3]
-    png = io.BytesIO()
-    matplotlib.image.imsave(png, pixels, format="png")
-    out["data"]["image/png"] = base64.b64encode(png.getvalue()).decode()
-    path.write_text(json.dumps(notebook))
-    result = nbval(notebooks)
-    assert result.returncode != 0, output(result)
-    assert_says(result.stdout, "mismatch 'image/png'")
+@pytest.fixture(scope="session")
+def tampered(builds, tmp_path_factory, worker_id) -> dict[str, str]:
+    """One nbval run on a copy of the executed page with three faults, each where nbval must find it: a digit of the
+    array changed, the glued number changed (in the glue file), a pixel of the figure changed. Returns pytest's
+    report of the failure of each fault's cell ('' if it passed), and nbval's whole output. Run once per run, by the first worker that needs it."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # the run's folder, shared by its workers
+    folder, saved = shared / "tampered", shared / "tampered.json"
+    with filelock.FileLock(shared / "tampered.lock"):
+        if not saved.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            (folder / "book").mkdir(parents=True)
+            for name in ("page.ipynb", "page.glue.json"):
+                shutil.copy(builds["executed"] / name, folder / "book")
+            path, notebook = chapter(folder)
+
+            # Each fault in a cell of its own: nbval reports only the first mismatch of a cell.
+            array = next(
+                out
+                for cell in notebook["cells"]
+                if "glue(" not in "".join(cell["source"])
+                for out in cell.get("outputs", [])
+                if "Array([" in "".join(out.get("data", {}).get("text/plain", ""))
+            )
+            text = "".join(array["data"]["text/plain"])
+            array["data"]["text/plain"] = re.sub(r"\d(?=\D*$)", lambda m: str((int(m.group()) + 1) % 10), text, count=1)
+
+            figure = first_output(notebook, lambda data: "image/png" in data)
+            pixels = matplotlib.image.imread(io.BytesIO(base64.b64decode(figure["data"]["image/png"])))
+            pixels[10, 10, :3] = 1.0 - pixels[10, 10, :3]
+            png = io.BytesIO()
+            matplotlib.image.imsave(png, pixels, format="png")
+            figure["data"]["image/png"] = base64.b64encode(png.getvalue()).decode()
+            path.write_text(json.dumps(notebook))
+
+            glue_file = folder / "book" / "page.glue.json"
+            glued = json.loads(glue_file.read_text())
+            glued["num_draws"]["data"]["text/plain"] = "6"
+            glue_file.write_text(json.dumps(glued))
+
+            result = nbval(folder)
+            assert result.returncode != 0, output(result)
+            reports = {
+                "number": report_of(
+                    plain(result.stdout), code_cell_of(notebook, lambda cell: array in cell["outputs"])
+                ),
+                "pixel": report_of(
+                    plain(result.stdout), code_cell_of(notebook, lambda cell: figure in cell["outputs"])
+                ),
+                "glue": report_of(
+                    plain(result.stdout), code_cell_of(notebook, lambda cell: "glue(" in "".join(cell["source"]))
+                ),
+                "output": output(result),
+            }
+            saved.write_text(json.dumps(reports))
+    return json.loads(saved.read_text())
+
+
+def test_a_changed_number_fails_nbval(tampered):
+    assert "mismatch 'text/plain'" in tampered["number"], tampered["output"]
+
+
+def test_a_changed_glued_number_fails_nbval(tampered):
+    assert "mismatch 'glued value num_draws'" in tampered["glue"], tampered["output"]
+
+
+def test_a_changed_pixel_fails_nbval(tampered):
+    assert "mismatch 'image/png'" in tampered["pixel"], tampered["output"]
 
 
 def test_a_build_that_hits_the_execution_cache_writes_the_executed_notebook(builds):
