@@ -168,6 +168,13 @@ def append_to_page(book: Path, text: str) -> None:
     path.write_text(path.read_text() + "\n" + text + "\n")
 
 
+def run_folder(tmp_path_factory, worker_id: str) -> Path:
+    """The run's temporary folder, shared by its pytest-xdist workers: where a fixture made once per run keeps what
+    it made, under a file lock."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
 # --- the build ---------------------------------------------------------------
 
 
@@ -181,8 +188,7 @@ ERROR = "RuntimeError: injected failure"
 def failed_build(tmp_path_factory, worker_id) -> Path:
     """The book with a failing cell, built (and failed) once per run, its output in _build/build.log. A test that
     changes it (the Makefile's failure branch, a build again) holds ``failing-book.lock``."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base if worker_id == "master" else base.parent  # the run's folder, shared by its workers
+    shared = run_folder(tmp_path_factory, worker_id)
     book = shared / "failing-book"
     with filelock.FileLock(shared / "failing-book.lock"):
         if not (book / "_build" / "build.log").exists():
@@ -231,8 +237,7 @@ BAD_FORMULAS = {
 def unexecuted_build(tmp_path_factory, worker_id) -> str:
     """The output of a failed build of the book, its execution off, with a broken reference and the bad formulas
     in ``page.md``. Built once per run, by the first pytest-xdist worker that needs it."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base if worker_id == "master" else base.parent  # the run's folder, shared by its workers
+    shared = run_folder(tmp_path_factory, worker_id)
     book, saved = shared / "unexecuted-book", shared / "unexecuted-book.log"
     with filelock.FileLock(shared / "unexecuted-book.lock"):
         if not saved.exists():
@@ -268,8 +273,7 @@ def test_a_formula_that_is_not_valid_latex_fails_the_build_and_is_named(unexecut
 def builds(tmp_path_factory, worker_id) -> dict[str, Path]:
     """The executed notebook of a clean build of the page, and that of a rebuild that hits the execution cache (make
     test after make book). Made once per run, by the first pytest-xdist worker that needs it."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base if worker_id == "master" else base.parent  # the run's folder, shared by its workers
+    shared = run_folder(tmp_path_factory, worker_id)
     book, executed = shared / "fault-book", shared / "fault-book-executed"
     with filelock.FileLock(shared / "fault-book.lock"):
         if not (executed / "done").exists():
@@ -302,9 +306,19 @@ def chapter(notebooks: Path) -> tuple[Path, dict]:
     return path, json.loads(path.read_text())
 
 
-def first_output(notebook: dict, where) -> dict:
-    """The first output whose data (a dict of MIME type to content) ``where`` accepts."""
-    return next(out for cell in notebook["cells"] for out in cell.get("outputs", []) if where(out.get("data", {})))
+def first_output(notebook: dict, where, in_cell=lambda cell: True) -> dict:
+    """The first output whose data (a dict of MIME type to content) ``where`` accepts, in a cell ``in_cell`` accepts."""
+    return next(
+        out
+        for cell in notebook["cells"]
+        if in_cell(cell)
+        for out in cell.get("outputs", [])
+        if where(out.get("data", {}))
+    )
+
+
+def glues(cell: dict) -> bool:
+    return "glue(" in "".join(cell["source"])
 
 
 def test_nbval_passes_on_an_untouched_build(notebooks):
@@ -329,9 +343,9 @@ def report_of(stdout: str, cell: int) -> str:
 def tampered(builds, tmp_path_factory, worker_id) -> dict[str, str]:
     """One nbval run on a copy of the executed page with three faults, each where nbval must find it: a digit of the
     array changed, the glued number changed (in the glue file), a pixel of the figure changed. Returns pytest's
-    report of the failure of each fault's cell ('' if it passed), and nbval's whole output. Run once per run, by the first worker that needs it."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base if worker_id == "master" else base.parent  # the run's folder, shared by its workers
+    report of the failure of each fault's cell ('' if it passed), and nbval's whole output. Run once per run, by the
+    first worker that needs it."""
+    shared = run_folder(tmp_path_factory, worker_id)
     folder, saved = shared / "tampered", shared / "tampered.json"
     with filelock.FileLock(shared / "tampered.lock"):
         if not saved.exists():
@@ -342,12 +356,8 @@ def tampered(builds, tmp_path_factory, worker_id) -> dict[str, str]:
             path, notebook = chapter(folder)
 
             # Each fault in a cell of its own: nbval reports only the first mismatch of a cell.
-            array = next(
-                out
-                for cell in notebook["cells"]
-                if "glue(" not in "".join(cell["source"])
-                for out in cell.get("outputs", [])
-                if "Array([" in "".join(out.get("data", {}).get("text/plain", ""))
+            array = first_output(
+                notebook, lambda data: "Array([" in "".join(data.get("text/plain", "")), lambda cell: not glues(cell)
             )
             text = "".join(array["data"]["text/plain"])
             array["data"]["text/plain"] = re.sub(r"\d(?=\D*$)", lambda m: str((int(m.group()) + 1) % 10), text, count=1)
@@ -367,16 +377,11 @@ def tampered(builds, tmp_path_factory, worker_id) -> dict[str, str]:
 
             result = nbval(folder)
             assert result.returncode != 0, output(result)
+            stdout = plain(result.stdout)
             reports = {
-                "number": report_of(
-                    plain(result.stdout), code_cell_of(notebook, lambda cell: array in cell["outputs"])
-                ),
-                "pixel": report_of(
-                    plain(result.stdout), code_cell_of(notebook, lambda cell: figure in cell["outputs"])
-                ),
-                "glue": report_of(
-                    plain(result.stdout), code_cell_of(notebook, lambda cell: "glue(" in "".join(cell["source"]))
-                ),
+                "number": report_of(stdout, code_cell_of(notebook, lambda cell: array in cell["outputs"])),
+                "pixel": report_of(stdout, code_cell_of(notebook, lambda cell: figure in cell["outputs"])),
+                "glue": report_of(stdout, code_cell_of(notebook, glues)),
                 "output": output(result),
             }
             saved.write_text(json.dumps(reports))
