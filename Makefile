@@ -93,15 +93,18 @@ site-tests: $(STAMP) chromium
 binder-test: $(STAMP) chromium
 	$(BINDER_NICE) $(BIN)/python -m pytest -n 2 tests/test_binder.py
 
-# Debian's Chromium, if missing (Playwright's own download needs the internet). Needs root.
+# Debian's Chromium, if missing (Playwright's own download needs the internet); needs root. The tests drive its
+# headless shell, as Playwright's headless mode does; make bench's Lighthouse needs the full browser.
+apt_install = test -x /usr/bin/$(1) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); }
 chromium:
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@$(call apt_install,chromium-headless-shell)
 
 serve:
 	@test -f _build/html/index.html || { echo "No built site: run 'make book' first."; exit 1; }
 	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
 bench: book chromium
+	@$(call apt_install,chromium)
 	$(BIN)/python -m benchmarks.run
 
 # The developers' lock, then the learner's with the same versions.

@@ -16,8 +16,10 @@ from scripts import learner_notebooks
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-# Debian's Chromium (`make chromium`); Playwright's own browser download cannot work offline.
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium headless shell (`make chromium`), the build of Chromium that Playwright's own headless runs use
+# (the same Blink, without the browser's windowing layer); Playwright's own download cannot work offline. make bench's
+# Lighthouse runs the full browser, /usr/bin/chromium.
+CHROMIUM = Path("/usr/bin/chromium-headless-shell")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

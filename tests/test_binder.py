@@ -193,7 +193,7 @@ def binder(tmp_path_factory) -> Iterator[Binder]:
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (installs Debian's chromium).")
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (installs Debian's chromium-headless-shell).")
     base = tmp_path_factory.mktemp("binder")
     environment = {k: v for k, v in os.environ.items() if not k.startswith(DROPPED) or k.startswith(KEPT)}
     project_bin = str(Path(sys.executable).parent)

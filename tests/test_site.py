@@ -270,7 +270,7 @@ def visit_pages(server: str, pages: list[str]) -> dict[str, dict[str, Visit]]:
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (installs Debian's chromium).")
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (installs Debian's chromium-headless-shell).")
     axe = Axe()
     found: dict[str, dict[str, Visit]] = {}
     with sync_playwright() as playwright:
