@@ -168,13 +168,6 @@ def append_to_page(book: Path, text: str) -> None:
     path.write_text(path.read_text() + "\n" + text + "\n")
 
 
-def run_folder(tmp_path_factory, worker_id: str) -> Path:
-    """The run's temporary folder, shared by its pytest-xdist workers: where a fixture made once per run keeps what
-    it made, under a file lock."""
-    base = tmp_path_factory.getbasetemp()
-    return base if worker_id == "master" else base.parent
-
-
 # --- the build ---------------------------------------------------------------
 
 
@@ -185,10 +178,10 @@ ERROR = "RuntimeError: injected failure"
 
 
 @pytest.fixture(scope="session")
-def failed_build(tmp_path_factory, worker_id) -> Path:
+def failed_build(run_folder) -> Path:
     """The book with a failing cell, built (and failed) once per run, its output in _build/build.log. A test that
     changes it (the Makefile's failure branch, a build again) holds ``failing-book.lock``."""
-    shared = run_folder(tmp_path_factory, worker_id)
+    shared = run_folder
     book = shared / "failing-book"
     with filelock.FileLock(shared / "failing-book.lock"):
         if not (book / "_build" / "build.log").exists():
@@ -234,10 +227,10 @@ BAD_FORMULAS = {
 
 
 @pytest.fixture(scope="session")
-def unexecuted_build(tmp_path_factory, worker_id) -> str:
+def unexecuted_build(run_folder) -> str:
     """The output of a failed build of the book, its execution off, with a broken reference and the bad formulas
     in ``page.md``. Built once per run, by the first pytest-xdist worker that needs it."""
-    shared = run_folder(tmp_path_factory, worker_id)
+    shared = run_folder
     book, saved = shared / "unexecuted-book", shared / "unexecuted-book.log"
     with filelock.FileLock(shared / "unexecuted-book.lock"):
         if not saved.exists():
@@ -270,10 +263,10 @@ def test_a_formula_that_is_not_valid_latex_fails_the_build_and_is_named(unexecut
 
 
 @pytest.fixture(scope="session")
-def builds(tmp_path_factory, worker_id) -> dict[str, Path]:
+def builds(run_folder) -> dict[str, Path]:
     """The executed notebook of a clean build of the page, and that of a rebuild that hits the execution cache (make
     test after make book). Made once per run, by the first pytest-xdist worker that needs it."""
-    shared = run_folder(tmp_path_factory, worker_id)
+    shared = run_folder
     book, executed = shared / "fault-book", shared / "fault-book-executed"
     with filelock.FileLock(shared / "fault-book.lock"):
         if not (executed / "done").exists():
@@ -340,12 +333,12 @@ def report_of(stdout: str, cell: int) -> str:
 
 
 @pytest.fixture(scope="session")
-def tampered(builds, tmp_path_factory, worker_id) -> dict[str, str]:
+def tampered(builds, run_folder) -> dict[str, str]:
     """One nbval run on a copy of the executed page with three faults, each where nbval must find it: a digit of the
     array changed, the glued number changed (in the glue file), a pixel of the figure changed. Returns pytest's
     report of the failure of each fault's cell ('' if it passed), and nbval's whole output. Run once per run, by the
     first worker that needs it."""
-    shared = run_folder(tmp_path_factory, worker_id)
+    shared = run_folder
     folder, saved = shared / "tampered", shared / "tampered.json"
     with filelock.FileLock(shared / "tampered.lock"):
         if not saved.exists():

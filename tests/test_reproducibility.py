@@ -7,6 +7,7 @@ here, so that a JAX upgrade that changes one fails, naming it, before the page b
 
 from __future__ import annotations
 
+import filelock
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -63,13 +64,26 @@ def test_cpu_results_refuses_a_size_below_one(argument):
         reproducibility.cpu_results(0, **sizes)
 
 
-@pytest.fixture(scope="module")
-def two_cpus() -> dict[str, dict[str, np.ndarray]]:
-    return reproducibility.on_two_cpus(2026, size=20_000, num_steps=300)
+@pytest.fixture(scope="session")
+def two_cpus(run_folder) -> dict[str, dict[str, np.ndarray]]:
+    """on_two_cpus once per run: the first pytest-xdist worker that needs it saves it (.npz) for the other."""
+    saved = run_folder / "two-cpus"
+    with filelock.FileLock(run_folder / "two-cpus.lock"):
+        if not saved.exists():
+            found = reproducibility.on_two_cpus(2026, size=20_000, num_steps=300)
+            saved.mkdir()
+            for name, results in found.items():
+                np.savez(saved / f"{name}.npz", **results)
+    found = {}
+    for path in saved.glob("*.npz"):
+        with np.load(path) as arrays:
+            found[path.stem] = dict(arrays)
+    return found
 
 
 def test_on_two_cpus_the_process_for_this_cpu_computes_what_this_process_does(two_cpus):
     here = reproducibility.cpu_results(2026, size=20_000, num_steps=300)
+    assert sorted(two_cpus["this CPU"]) == sorted(here)
     for name, value in two_cpus["this CPU"].items():
         assert np.array_equal(value, here[name]), name
 
