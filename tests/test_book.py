@@ -181,9 +181,8 @@ ERROR = "RuntimeError: injected failure"
 def failed_build(run_folder) -> Path:
     """The book with a failing cell, built (and failed) once per run, its output in _build/build.log. A test that
     changes it (the Makefile's failure branch, a build again) holds ``failing-book.lock``."""
-    shared = run_folder
-    book = shared / "failing-book"
-    with filelock.FileLock(shared / "failing-book.lock"):
+    book = run_folder / "failing-book"
+    with filelock.FileLock(run_folder / "failing-book.lock"):
         if not (book / "_build" / "build.log").exists():
             copy_book(book)
             append_to_page(book, f"```{{code-cell}} ipython3\n{FAILING_CELL}\n```")
@@ -230,9 +229,8 @@ BAD_FORMULAS = {
 def unexecuted_build(run_folder) -> str:
     """The output of a failed build of the book, its execution off, with a broken reference and the bad formulas
     in ``page.md``. Built once per run, by the first pytest-xdist worker that needs it."""
-    shared = run_folder
-    book, saved = shared / "unexecuted-book", shared / "unexecuted-book.log"
-    with filelock.FileLock(shared / "unexecuted-book.lock"):
+    book, saved = run_folder / "unexecuted-book", run_folder / "unexecuted-book.log"
+    with filelock.FileLock(run_folder / "unexecuted-book.lock"):
         if not saved.exists():
             copy_book(book)
             config = book / "_config.yml"
@@ -266,9 +264,8 @@ def test_a_formula_that_is_not_valid_latex_fails_the_build_and_is_named(unexecut
 def builds(run_folder) -> dict[str, Path]:
     """The executed notebook of a clean build of the page, and that of a rebuild that hits the execution cache (make
     test after make book). Made once per run, by the first pytest-xdist worker that needs it."""
-    shared = run_folder
-    book, executed = shared / "fault-book", shared / "fault-book-executed"
-    with filelock.FileLock(shared / "fault-book.lock"):
+    book, executed = run_folder / "fault-book", run_folder / "fault-book-executed"
+    with filelock.FileLock(run_folder / "fault-book.lock"):
         if not (executed / "done").exists():
             copy_book(book)
             first = build(book)
@@ -338,9 +335,8 @@ def tampered(builds, run_folder) -> dict[str, str]:
     array changed, the glued number changed (in the glue file), a pixel of the figure changed. Returns pytest's
     report of the failure of each fault's cell ('' if it passed), and nbval's whole output. Run once per run, by the
     first worker that needs it."""
-    shared = run_folder
-    folder, saved = shared / "tampered", shared / "tampered.json"
-    with filelock.FileLock(shared / "tampered.lock"):
+    folder, saved = run_folder / "tampered", run_folder / "tampered.json"
+    with filelock.FileLock(run_folder / "tampered.lock"):
         if not saved.exists():
             shutil.rmtree(folder, ignore_errors=True)
             (folder / "book").mkdir(parents=True)
