@@ -14,15 +14,15 @@ four things to stock nbval:
    from there), so stock nbval would see "unexpected output fields". Each glue
    output of the new run is compared with its entry in that file instead.
 4. Another CPU, simulated. When ``XLA_FLAGS`` caps the instruction set
-   (``--xla_cpu_max_isa=...``, as ``make portability`` does), every cell must
-   still reproduce exactly, except in one case: without fused multiply-add
-   (``AVX`` or ``SSE4_2``) on a machine that has it, the cells tagged
-   ``cpu-dependent`` must differ, and only they may. A tagged cell that
-   reproduces fails (the tag is wrong), and so does an untagged cell that
-   differs (a CPU dependence the page does not declare). A cap that takes
-   nothing away from this CPU (AVX2 on a CPU without AVX-512) would only repeat
-   plain nbval, and a machine that is not x86 has none of these instruction
-   sets: the run is skipped, and says so.
+   (``--xla_cpu_max_isa=...``: ``make nbval`` caps it at AVX2 on a CPU with
+   AVX-512, ``make portability`` at AVX), every cell must still reproduce
+   exactly, except in one case: without fused multiply-add (``AVX`` or
+   ``SSE4_2``) on a machine that has it, the cells tagged ``cpu-dependent``
+   must differ, and only they may. A tagged cell that reproduces fails (the tag
+   is wrong), and so does an untagged cell that differs (a CPU dependence the
+   page does not declare). A cap that takes nothing away from this CPU (AVX on
+   a CPU without FMA) would only repeat plain nbval, and a machine that is not
+   x86 has none of these instruction sets: the run is skipped, and says so.
 """
 
 from __future__ import annotations
@@ -150,7 +150,9 @@ def strict_compare(cell: IPyNbCell, glued: dict[str, Any]):
             )
         else:
             cell.comparison_traceback.append(
-                f"\nWith XLA_FLAGS={XLA_FLAGS} every cell must equal the reference exactly."
+                f"\nWith XLA_FLAGS={XLA_FLAGS} every cell must equal the reference exactly. "
+                "`make nbval NBVAL_CAP=` runs nbval without the cap: a cell that differs there too does not "
+                "reproduce on this CPU either."
             )
         return False
 

@@ -135,9 +135,20 @@ def build(book: Path, fresh: bool = True) -> subprocess.CompletedProcess[str]:
     return run([sys.executable, str(script), ".", *(["--all"] if fresh else []), *make_variable("JB_FLAGS")], book)
 
 
-def nbval(notebooks: Path, workers: bool = False, isa: str | None = None) -> subprocess.CompletedProcess[str]:
+def make_value(name: str) -> str:
+    """A variable of the Makefile as make computes it here (one that runs a command, too)."""
+    command = ["make", "-s", "--no-print-directory", "--eval", f"value: ; @echo $({name})", "value"]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+
+
+# The instruction set that `make nbval` has XLA compile for on this machine ("AVX2" on a CPU with AVX-512).
+NBVAL_CAP = make_value("NBVAL_CAP") or None
+
+
+def nbval(notebooks: Path, workers: bool = False, isa: str | None = NBVAL_CAP) -> subprocess.CompletedProcess[str]:
     """nbval with the Makefile's flags, from the project root: in one process unless ``workers``
-    (xdist is where a refused run once went on comparing); ``isa``: as ``make portability`` runs it."""
+    (xdist is where a refused run once went on comparing); for ``isa`` as ``make nbval`` runs it, or as ``make
+    portability`` does with ``isa="AVX"`` (``None``: uncapped)."""
     flags = [str(ROOT / flag) if flag.endswith(".cfg") else flag for flag in make_variable("NBVAL_FLAGS")]
     one_process = [] if workers else ["-n", "0"]
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *flags, *one_process, str(notebooks)]
@@ -379,6 +390,8 @@ def tampered(builds, run_folder) -> dict[str, str]:
 
 def test_a_changed_number_fails_nbval(tampered):
     assert "mismatch 'text/plain'" in tampered["number"], tampered["output"]
+    if NBVAL_CAP:  # compiled for an older CPU: the report says how to tell a CPU's doing from a page's
+        assert "`make nbval NBVAL_CAP=` runs nbval without the cap" in tampered["number"], tampered["output"]
 
 
 def test_a_changed_glued_number_fails_nbval(tampered):

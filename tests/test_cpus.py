@@ -1,7 +1,7 @@
 """Specification of dl_workshop.cpus: which CPU this is, and which caps XLA can be given.
 
-nbval's plugin (scripts/nbval_strict.py) decides from these whether a capped run of
-``make portability`` can differ from plain nbval, and whether it takes FMA away.
+nbval's plugin (scripts/nbval_strict.py) decides from these whether a capped run (``make nbval``
+compiled for AVX2, ``make portability`` for AVX) can differ from plain nbval, and whether it takes FMA away.
 """
 
 from __future__ import annotations
