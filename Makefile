@@ -80,15 +80,15 @@ test-build: $(STAMP)
 # with FMA, without AVX-512): equal outputs show both that the pages reproduce and that such a CPU gets the same bits,
 # in one run. NBVAL_CAP= (empty) runs it for this CPU's own instruction set.
 NBVAL_CAP ?= $(if $(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null && echo yes),AVX2)
+# XLA capped at instruction set $(1), with a compilation cache of that set's own.
+capped = XLA_FLAGS=--xla_cpu_max_isa=$(1) JAX_COMPILATION_CACHE_DIR=$(JAX_COMPILATION_CACHE_DIR)-$(1)
 nbval: $(STAMP)
-	$(if $(NBVAL_CAP),XLA_FLAGS=--xla_cpu_max_isa=$(NBVAL_CAP) JAX_COMPILATION_CACHE_DIR=$(JAX_COMPILATION_CACHE_DIR)-$(NBVAL_CAP)) \
-	  $(BIN)/python -m pytest $(NBVAL_FLAGS) _build/jupyter_execute
+	$(if $(NBVAL_CAP),$(call capped,$(NBVAL_CAP))) $(BIN)/python -m pytest $(NBVAL_FLAGS) _build/jupyter_execute
 
 # An x86 CPU without FMA, simulated (AVX): exactly the cells tagged cpu-dependent differ. Skipped, and says so, on a CPU
 # that has no FMA to take away, or that is not x86.
 portability: $(STAMP)
-	XLA_FLAGS=--xla_cpu_max_isa=AVX JAX_COMPILATION_CACHE_DIR=$(JAX_COMPILATION_CACHE_DIR)-AVX \
-	  $(BIN)/python -m pytest $(NBVAL_FLAGS) _build/jupyter_execute
+	$(call capped,AVX) $(BIN)/python -m pytest $(NBVAL_FLAGS) _build/jupyter_execute
 
 site-tests: $(STAMP) chromium
 	$(BIN)/python -m pytest tests/test_site.py

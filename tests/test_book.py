@@ -8,6 +8,7 @@ never fails protects nothing: each test shows one fault caught, and the message 
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import os
@@ -30,11 +31,18 @@ MAKEFILE = (ROOT / "Makefile").read_text()
 pytestmark = [pytest.mark.slow]
 
 
+@functools.cache
+def make_value(name: str) -> str:
+    """A variable of the Makefile as make computes it here (one that runs a command, too); '' if it is empty."""
+    command = ["make", "-s", "--no-print-directory", "--eval", f"value: ; @:$(info $({name}))", "value"]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+
+
 def make_variable(name: str) -> list[str]:
-    """The words of a ``NAME := ...`` variable of the Makefile (with continuation lines)."""
-    match = re.search(rf"^{name} := ((?:.*\\\n)*.*)$", MAKEFILE, re.M)
-    assert match, f"{name} is not defined in the Makefile"
-    return shlex.split(match.group(1).replace("\\\n", " "))
+    """The words of a variable of the Makefile, such as its flags."""
+    words = shlex.split(make_value(name))
+    assert words, f"{name} is not defined in the Makefile, or is empty"
+    return words
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -135,12 +143,6 @@ def build(book: Path, fresh: bool = True) -> subprocess.CompletedProcess[str]:
     return run([sys.executable, str(script), ".", *(["--all"] if fresh else []), *make_variable("JB_FLAGS")], book)
 
 
-def make_value(name: str) -> str:
-    """A variable of the Makefile as make computes it here (one that runs a command, too)."""
-    command = ["make", "-s", "--no-print-directory", "--eval", f"value: ; @echo $({name})", "value"]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-
-
 # The instruction set that `make nbval` has XLA compile for on this machine ("AVX2" on a CPU with AVX-512).
 NBVAL_CAP = make_value("NBVAL_CAP") or None
 
@@ -154,8 +156,8 @@ def nbval(notebooks: Path, workers: bool = False, isa: str | None = NBVAL_CAP) -
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *flags, *one_process, str(notebooks)]
     if isa is None:
         return run(command, ROOT)
-    cache = os.environ.get("JAX_COMPILATION_CACHE_DIR", str(ROOT / ".cache" / "jax"))
-    return run(command, ROOT, {"XLA_FLAGS": f"--xla_cpu_max_isa={isa}", "JAX_COMPILATION_CACHE_DIR": f"{cache}-{isa}"})
+    capped = dict(word.split("=", 1) for word in make_variable(f"call capped,{isa}"))  # the Makefile's environment
+    return run(command, ROOT, capped)
 
 
 def read_in_parallel(text: str) -> bool:
